@@ -1,0 +1,46 @@
+"""Switchboard's control plane: wiring only. Routes live in `chalicelib/<domain>/routes.py`; the event consumers'
+sources (outbox stream, delivery queue, dead-letter queue) are attached by `infra/` (and by the local pump)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chalice import Chalice
+
+from chalicelib.accounts.routes import blueprint as accounts
+from chalicelib.core.api import install_method_fallbacks
+from chalicelib.core.observability import flush_metrics, logger
+from chalicelib.deliveries.routes import blueprint as deliveries
+from chalicelib.events import dead_letters, delivery, fanout
+from chalicelib.health.routes import blueprint as health
+from chalicelib.subscriptions.routes import blueprint as subscriptions
+
+app = Chalice(app_name="switchboard", configure_logs=False)  # Powertools owns logging
+
+for blueprint in (health, accounts, subscriptions, deliveries):
+    app.register_blueprint(blueprint)
+install_method_fallbacks(app)
+
+
+def _consume(handler: Any, event: dict[str, Any], context: Any) -> dict[str, Any]:
+    logger().set_correlation_id(getattr(context, "aws_request_id", None))
+    try:
+        result: dict[str, Any] = handler(event)
+        return result
+    finally:
+        flush_metrics()
+
+
+@app.lambda_function(name="fan_out_events")
+def fan_out_events(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return _consume(fanout.handle, event, context)
+
+
+@app.lambda_function(name="deliver_events")
+def deliver_events(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return _consume(delivery.handle, event, context)
+
+
+@app.lambda_function(name="archive_dead_letters")
+def archive_dead_letters(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return _consume(dead_letters.handle, event, context)

@@ -1,0 +1,1 @@
+"""Accounts own everything; API keys and the account password are their credentials."""

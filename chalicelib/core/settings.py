@@ -1,0 +1,96 @@
+"""The one settings model. Read from the environment on first use (never at import time) and cached.
+
+Every deployment value lives here, so the CDK app and the local runner can check that each variable the
+model requires is set on every function and task.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+Stage = Literal["local", "dev", "prod"]
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="SWITCHBOARD_", extra="ignore", frozen=True)
+
+    stage: Stage = "local"
+    region: str = Field(default="us-east-1", validation_alias="AWS_REGION")
+    table_prefix: str = "switchboard-local-"
+    # With AWS_ENDPOINT_URL set, boto3 and pynamodb talk to that endpoint (moto in local mode).
+    aws_endpoint_url: str | None = Field(default=None, validation_alias="AWS_ENDPOINT_URL")
+    public_base_url: str = "http://127.0.0.1:8000"
+
+    # Keys: either given directly (local/tests) or as a Secrets Manager secret holding
+    # {"dataKey": "<base64 32 bytes>", "tokenKey": "<base64 32 bytes>"} (deployments).
+    data_key: SecretStr | None = None
+    token_key: SecretStr | None = None
+    keys_secret_id: str | None = None
+
+    # Outbound URL policy for webhooks, media streams and audio downloads.
+    allow_private_urls: bool = False
+    allow_loopback_urls: bool = False
+
+    # Event delivery.
+    delivery_queue_url: str = ""
+    dead_letter_queue_url: str = ""
+    delivery_retry_window_seconds: int = 24 * 3600
+    delivery_backoff_base_seconds: int = 5
+    delivery_backoff_max_seconds: int = 900
+    webhook_connect_timeout_ms: int = 5000
+    webhook_read_timeout_ms: int = 10000
+    delivery_log_retention_days: int = 7
+    dead_letter_retention_days: int = 14
+    outbox_retention_days: int = 3
+
+    max_body_bytes: int = 1024 * 1024
+    log_level: str = "INFO"
+
+    def table_name(self, base: str) -> str:
+        return f"{self.table_prefix}{base}"
+
+
+REQUIRED_ENVIRONMENT = (
+    "SWITCHBOARD_STAGE",
+    "SWITCHBOARD_TABLE_PREFIX",
+    "SWITCHBOARD_PUBLIC_BASE_URL",
+    "SWITCHBOARD_DELIVERY_QUEUE_URL",
+    "SWITCHBOARD_DEAD_LETTER_QUEUE_URL",
+)
+"""Variables every deployed function and task must carry (checked by the infrastructure tests)."""
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()
+
+
+@lru_cache(maxsize=1)
+def _secret_keys(secret_id: str) -> dict[str, str]:
+    import boto3  # local import: only deployments that use Secrets Manager pay for it
+
+    value = boto3.client("secretsmanager").get_secret_value(SecretId=secret_id)["SecretString"]
+    keys: dict[str, str] = json.loads(value)
+    return keys
+
+
+def key_material(name: Literal["dataKey", "tokenKey"]) -> str:
+    """Base64 key material by name, from the settings or from the keys secret."""
+    settings = get_settings()
+    direct = settings.data_key if name == "dataKey" else settings.token_key
+    if direct is not None:
+        return direct.get_secret_value()
+    if settings.keys_secret_id:
+        return _secret_keys(settings.keys_secret_id)[name]
+    raise RuntimeError(f"no {name} configured: set SWITCHBOARD_KEYS_SECRET_ID or the key itself")
+
+
+def reset_settings_cache() -> None:
+    """For tests and the local runner, which change the environment between uses."""
+    get_settings.cache_clear()
+    _secret_keys.cache_clear()

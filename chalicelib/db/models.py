@@ -1,0 +1,205 @@
+"""All persistent models. Every item carries its owning `account_id`, so tenant isolation is a key property,
+not a filter someone might forget. TTL attributes where data has a retention period."""
+
+from __future__ import annotations
+
+from pynamodb.attributes import (
+    BooleanAttribute,
+    ListAttribute,
+    MapAttribute,
+    NumberAttribute,
+    TTLAttribute,
+    UnicodeAttribute,
+    UTCDateTimeAttribute,
+)
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+
+from chalicelib.db.base import BaseModel, TableMeta
+
+# --- accounts and credentials -------------------------------------------------------------------------
+
+
+class AccountByUsername(GlobalSecondaryIndex["Account"]):
+    class Meta:
+        index_name = "by-username"
+        projection = AllProjection()
+
+    username = UnicodeAttribute(hash_key=True)
+
+
+class Account(BaseModel):
+    class Meta(TableMeta):
+        base_name = "accounts"
+
+    account_id = UnicodeAttribute(hash_key=True)
+    name = UnicodeAttribute()
+    username = UnicodeAttribute()
+    password_hash = UnicodeAttribute(null=True)
+    enabled = BooleanAttribute(default=True)
+    created_at = UTCDateTimeAttribute()
+
+    by_username = AccountByUsername()
+
+
+class ApiKeyByAccount(GlobalSecondaryIndex["ApiKey"]):
+    class Meta:
+        index_name = "by-account"
+        projection = AllProjection()
+
+    account_id = UnicodeAttribute(hash_key=True)
+    key_id = UnicodeAttribute(range_key=True)
+
+
+class ApiKey(BaseModel):
+    """An API key, stored by the SHA-256 of its secret (the secret itself is shown once, never stored)."""
+
+    class Meta(TableMeta):
+        base_name = "api-keys"
+
+    key_hash = UnicodeAttribute(hash_key=True)
+    key_id = UnicodeAttribute()
+    account_id = UnicodeAttribute()
+    name = UnicodeAttribute()
+    prefix = UnicodeAttribute()
+    created_at = UTCDateTimeAttribute()
+    revoked_at = UTCDateTimeAttribute(null=True)
+
+    by_account = ApiKeyByAccount()
+
+
+# --- subscriptions ------------------------------------------------------------------------------------
+
+
+class SecuritySetting(BaseModel):
+    """Webhook credentials; the credential payload is encrypted with the data key."""
+
+    class Meta(TableMeta):
+        base_name = "subscription-security"
+
+    account_id = UnicodeAttribute(hash_key=True)
+    auth_id = UnicodeAttribute(range_key=True)
+    type = UnicodeAttribute()
+    credentials_sealed = UnicodeAttribute(null=True)
+    created_at = UTCDateTimeAttribute()
+
+
+class NotificationProfile(BaseModel):
+    class Meta(TableMeta):
+        base_name = "subscription-profiles"
+
+    account_id = UnicodeAttribute(hash_key=True)
+    profile_id = UnicodeAttribute(range_key=True)
+    notify_url = UnicodeAttribute(null=True)
+    content_type = UnicodeAttribute(null=True)
+    auth_id = UnicodeAttribute(null=True)
+    connect_timeout_ms = NumberAttribute(null=True)
+    read_timeout_ms = NumberAttribute(null=True)
+    headers = MapAttribute[str, str](null=True)
+    options = MapAttribute[str, object](null=True)
+    created_at = UTCDateTimeAttribute()
+
+
+class Subscription(BaseModel):
+    class Meta(TableMeta):
+        base_name = "subscriptions"
+
+    account_id = UnicodeAttribute(hash_key=True)
+    subscription_key = UnicodeAttribute(range_key=True)  # "<channel>#<subscriptionId>"
+    channel = UnicodeAttribute()
+    subscription_id = UnicodeAttribute()
+    name = UnicodeAttribute(null=True)
+    events = ListAttribute[str]()
+    criteria = ListAttribute[MapAttribute[str, str]](null=True)
+    resources = ListAttribute[str](null=True)
+    users = ListAttribute[str](null=True)
+    profile_id = UnicodeAttribute()
+    created_at = UTCDateTimeAttribute()
+
+
+# --- the event pipeline -------------------------------------------------------------------------------
+
+
+class EventSequence(BaseModel):
+    """The last sequence number handed out per event stream (a call, conference, dialog or the account)."""
+
+    class Meta(TableMeta):
+        base_name = "event-sequences"
+
+    stream_key = UnicodeAttribute(hash_key=True)  # "<accountId>#<callId|conferenceId|dialogId|account>"
+    account_id = UnicodeAttribute()
+    sequence = NumberAttribute()
+    expires_at = TTLAttribute(null=True)
+
+
+class OutboxEvent(BaseModel):
+    """An event written in the same transaction as the change it describes. The table's stream feeds fan-out.
+
+    Keyed by stream then sequence, so one call's events share a partition and reach the stream in order.
+    """
+
+    class Meta(TableMeta):
+        base_name = "outbox"
+        stream_view_type = "NEW_IMAGE"
+
+    stream_key = UnicodeAttribute(hash_key=True)
+    sequence = NumberAttribute(range_key=True)
+    account_id = UnicodeAttribute()
+    event_id = UnicodeAttribute()
+    type = UnicodeAttribute()
+    calls_configuration_id = UnicodeAttribute(null=True)
+    application_id = UnicodeAttribute(null=True)
+    entity_id = UnicodeAttribute(null=True)
+    body = UnicodeAttribute()  # the exact JSON delivered to webhooks
+    created_at = UTCDateTimeAttribute()
+    expires_at = TTLAttribute()
+
+
+class DeliveryAttempt(BaseModel):
+    """One POST to a webhook, for the integrator's delivery log."""
+
+    class Meta(TableMeta):
+        base_name = "delivery-log"
+
+    log_key = UnicodeAttribute(hash_key=True)  # "<accountId>#<channel>#<subscriptionId>"
+    attempt_key = UnicodeAttribute(range_key=True)  # "<epoch ms, 13 digits>#<random>"
+    account_id = UnicodeAttribute()
+    event_id = UnicodeAttribute()
+    event_type = UnicodeAttribute()
+    sequence = NumberAttribute()
+    attempt = NumberAttribute()
+    outcome = UnicodeAttribute()  # DELIVERED | FAILED | DEAD_LETTERED | DROPPED
+    status_code = NumberAttribute(null=True)
+    latency_ms = NumberAttribute(null=True)
+    error = UnicodeAttribute(null=True)
+    attempted_at = UTCDateTimeAttribute()
+    expires_at = TTLAttribute()
+
+
+class DeadLetter(BaseModel):
+    """A delivery that exhausted its retries; replayable through the API until it expires."""
+
+    class Meta(TableMeta):
+        base_name = "dead-letters"
+
+    log_key = UnicodeAttribute(hash_key=True)  # "<accountId>#<channel>#<subscriptionId>"
+    letter_key = UnicodeAttribute(range_key=True)  # "<first enqueue epoch ms, 13 digits>#<eventId>"
+    account_id = UnicodeAttribute()
+    event_id = UnicodeAttribute()
+    event_type = UnicodeAttribute()
+    message = UnicodeAttribute()  # the delivery message, as it was on the queue
+    reason = UnicodeAttribute()
+    dead_lettered_at = UTCDateTimeAttribute()
+    expires_at = TTLAttribute()
+
+
+ALL_MODELS: tuple[type[BaseModel], ...] = (
+    Account,
+    ApiKey,
+    SecuritySetting,
+    NotificationProfile,
+    Subscription,
+    EventSequence,
+    OutboxEvent,
+    DeliveryAttempt,
+    DeadLetter,
+)

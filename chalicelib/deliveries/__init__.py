@@ -1,0 +1,1 @@
+"""What happened to deliveries: the per-subscription attempt log, dead letters, and replay."""

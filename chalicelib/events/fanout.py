@@ -1,0 +1,77 @@
+"""Fan-out: outbox stream records → one delivery message per matching (subscription, event).
+
+Records of one stream shard arrive in order; messages are sent in that order, so the FIFO queue sees each call's
+events in sequence. On a failure the first failed record is reported and Lambda retries from it; sends are
+idempotent (deduplication ids), so records retried after a partial send are not duplicated.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import (
+    DynamoDBRecord,
+    DynamoDBRecordEventName,
+    DynamoDBStreamEvent,
+)
+
+from chalicelib.core import clock
+from chalicelib.core.observability import logger, metrics
+from chalicelib.core.settings import get_settings
+from chalicelib.db.models import Subscription
+from chalicelib.events import queue
+from chalicelib.events.messages import DeliveryMessage
+from chalicelib.subscriptions import repository as subscriptions
+from chalicelib.subscriptions.service import matching_subscriptions
+
+CHANNEL = "VOICE_VIDEO"
+
+
+def messages_for(image: dict[str, Any], candidates: Iterable[Subscription], now_ms: int) -> list[DeliveryMessage]:
+    matched = matching_subscriptions(
+        candidates,
+        image["type"],
+        image.get("calls_configuration_id"),
+        image.get("application_id"),
+        image.get("entity_id"),
+    )
+    stream = str(image["stream_key"]).split("#", 1)[1]
+    return [
+        DeliveryMessage(
+            accountId=image["account_id"],
+            channel=CHANNEL,
+            subscriptionId=subscription.subscription_id,
+            eventId=image["event_id"],
+            eventType=image["type"],
+            sequence=int(image["sequence"]),
+            stream=stream,
+            body=image["body"],
+            firstEnqueuedAt=now_ms,
+        )
+        for subscription in matched
+    ]
+
+
+def handle(event: dict[str, Any]) -> dict[str, Any]:
+    records: list[DynamoDBRecord] = list(DynamoDBStreamEvent(event).records)
+    queue_url = get_settings().delivery_queue_url
+    cache: dict[str, list[Subscription]] = {}
+    now_ms = int(clock.epoch() * 1000)
+    for record in records:
+        if record.event_name != DynamoDBRecordEventName.INSERT or record.dynamodb is None:
+            continue  # TTL deletions and the like
+        image = record.dynamodb.new_image
+        try:
+            account_id = image["account_id"]
+            if account_id not in cache:
+                cache[account_id] = subscriptions.list_subscriptions(account_id, CHANNEL)
+            messages = messages_for(image, cache[account_id], now_ms)
+            if messages and not all(queue.send_in_order(queue_url, messages)):
+                raise RuntimeError("delivery queue refused a message")
+        except Exception:
+            logger().exception("fan-out failed", extra={"event_id": image.get("event_id")})
+            metrics().add_metric(name="FanOutFailures", unit="Count", value=1)
+            return {"batchItemFailures": [{"itemIdentifier": record.dynamodb.sequence_number}]}
+        metrics().add_metric(name="EventsFannedOut", unit="Count", value=len(messages))
+    return {"batchItemFailures": []}

@@ -1,0 +1,124 @@
+"""Embedded AWS: moto in server mode on 127.0.0.1, provisioned from `infra.resources` (the same definitions the
+CDK app deploys)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+from moto.server import ThreadedMotoServer
+
+from chalicelib.core.crypto import new_key_material
+from infra.resources import BUCKET, QUEUE_URL_SETTINGS, QUEUES, TABLES, TableSpec
+
+FAKE_CREDENTIALS = {
+    "AWS_ACCESS_KEY_ID": "local",
+    "AWS_SECRET_ACCESS_KEY": "local",
+    "AWS_REGION": "us-east-1",
+    "AWS_DEFAULT_REGION": "us-east-1",
+    # moto serves every account on one endpoint; account-id based endpoints would miss it
+    "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
+}
+
+
+@dataclass
+class EmbeddedAws:
+    server: ThreadedMotoServer
+    endpoint: str
+
+    def stop(self) -> None:
+        self.server.stop()
+
+
+def start_moto(port: int = 0) -> EmbeddedAws:
+    for name, value in FAKE_CREDENTIALS.items():
+        os.environ.setdefault(name, value)
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto's per-request access log
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    host, bound = server.get_host_and_port()
+    endpoint = f"http://{host}:{bound}"
+    os.environ["AWS_ENDPOINT_URL"] = endpoint
+    return EmbeddedAws(server, endpoint)
+
+
+def _attribute_definitions(spec: TableSpec) -> list[dict[str, str]]:
+    keys = {spec.hash_key.name: spec.hash_key.type}
+    if spec.range_key:
+        keys[spec.range_key.name] = spec.range_key.type
+    for index in spec.indexes:
+        keys[index.hash_key.name] = index.hash_key.type
+        if index.range_key:
+            keys[index.range_key.name] = index.range_key.type
+    return [{"AttributeName": name, "AttributeType": kind} for name, kind in keys.items()]
+
+
+def _key_schema(hash_key: Any, range_key: Any) -> list[dict[str, str]]:
+    schema = [{"AttributeName": hash_key.name, "KeyType": "HASH"}]
+    if range_key:
+        schema.append({"AttributeName": range_key.name, "KeyType": "RANGE"})
+    return schema
+
+
+def create_table(client: Any, spec: TableSpec, prefix: str) -> None:
+    name = prefix + spec.base_name
+    request: dict[str, Any] = {
+        "TableName": name,
+        "BillingMode": "PAY_PER_REQUEST",
+        "AttributeDefinitions": _attribute_definitions(spec),
+        "KeySchema": _key_schema(spec.hash_key, spec.range_key),
+    }
+    if spec.indexes:
+        request["GlobalSecondaryIndexes"] = [
+            {
+                "IndexName": index.name,
+                "KeySchema": _key_schema(index.hash_key, index.range_key),
+                "Projection": {"ProjectionType": "ALL"},
+            }
+            for index in spec.indexes
+        ]
+    if spec.stream_view_type:
+        request["StreamSpecification"] = {"StreamEnabled": True, "StreamViewType": spec.stream_view_type}
+    client.create_table(**request)
+    if spec.ttl_attribute:
+        client.update_time_to_live(
+            TableName=name, TimeToLiveSpecification={"Enabled": True, "AttributeName": spec.ttl_attribute}
+        )
+
+
+def provision(prefix: str) -> dict[str, str]:
+    """Create tables, queues, bucket and the keys secret. Returns the environment the app needs."""
+    dynamodb = boto3.client("dynamodb")
+    for spec in TABLES:
+        create_table(dynamodb, spec, prefix)
+    sqs = boto3.client("sqs")
+    urls: dict[str, str] = {}
+    for queue in QUEUES:
+        attributes = {
+            "VisibilityTimeout": str(queue.visibility_timeout_seconds),
+            "MessageRetentionPeriod": str(queue.retention_seconds),
+        }
+        if queue.fifo:
+            attributes["FifoQueue"] = "true"
+        if queue.dead_letter:
+            arn = sqs.get_queue_attributes(QueueUrl=urls[queue.dead_letter], AttributeNames=["QueueArn"])
+            attributes["RedrivePolicy"] = json.dumps(
+                {
+                    "deadLetterTargetArn": arn["Attributes"]["QueueArn"],
+                    "maxReceiveCount": queue.max_receive_count,
+                }
+            )
+        urls[queue.base_name] = sqs.create_queue(QueueName=prefix + queue.base_name, Attributes=attributes)["QueueUrl"]
+    boto3.client("s3").create_bucket(Bucket=prefix + BUCKET)
+    secret = boto3.client("secretsmanager").create_secret(
+        Name=f"{prefix}keys",
+        SecretString=json.dumps({"dataKey": new_key_material(), "tokenKey": new_key_material()}),
+    )
+    environment = {QUEUE_URL_SETTINGS[name]: url for name, url in urls.items()}
+    environment["SWITCHBOARD_KEYS_SECRET_ID"] = secret["ARN"]
+    environment["SWITCHBOARD_BUCKET"] = prefix + BUCKET
+    return environment
