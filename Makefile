@@ -1,0 +1,34 @@
+# One command per habit: run, test, check, bench, account (see README.md).
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: run test check bench account clean
+
+$(STAMP): requirements.txt pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q "pip>=25.1,<26.3"
+	$(PY) -m pip install -q -r requirements.txt --group dev
+	touch $(STAMP)
+
+run: $(STAMP)  ## start the whole platform on 127.0.0.1 (API on $$SWITCHBOARD_API_PORT, default 8000)
+	$(PY) -m infra.local
+
+test: $(STAMP)  ## every test: unit, functional (moto) and integration (the local stack over HTTP)
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+check: $(STAMP)  ## lint, format and types
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy .
+
+bench: $(STAMP)  ## benchmarks on the local stack; prints numbers, asserts nothing
+	$(PY) -m bench.pipeline
+
+account: $(STAMP)  ## create an account and its first API key: make account NAME=Acme (uses the stage's AWS env)
+	@test -n "$(NAME)" || (echo "usage: make account NAME=<account name>" && exit 2)
+	$(PY) -m chalicelib.accounts create --name "$(NAME)"
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache cdk.out
