@@ -99,6 +99,12 @@ class NotificationProfile(BaseModel):
     created_at = UTCDateTimeAttribute()
 
 
+class CriteriaPair(MapAttribute[str, str]):
+    applicationId = UnicodeAttribute(null=True)
+    entityId = UnicodeAttribute(null=True)
+    callsConfigurationId = UnicodeAttribute(null=True)
+
+
 class Subscription(BaseModel):
     class Meta(TableMeta):
         base_name = "subscriptions"
@@ -109,7 +115,7 @@ class Subscription(BaseModel):
     subscription_id = UnicodeAttribute()
     name = UnicodeAttribute(null=True)
     events = ListAttribute[str]()
-    criteria = ListAttribute[MapAttribute[str, str]](null=True)
+    criteria = ListAttribute[CriteriaPair](of=CriteriaPair, null=True)
     resources = ListAttribute[str](null=True)
     users = ListAttribute[str](null=True)
     profile_id = UnicodeAttribute()

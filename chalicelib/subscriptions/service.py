@@ -21,7 +21,7 @@ from chalicelib.core.crypto import decrypt_secret, encrypt_secret
 from chalicelib.core.errors import BadRequest, Conflict, NotFound
 from chalicelib.core.paging import page_of
 from chalicelib.core.urlpolicy import check_url
-from chalicelib.db.models import NotificationProfile, SecuritySetting, Subscription
+from chalicelib.db.models import CriteriaPair, NotificationProfile, SecuritySetting, Subscription
 from chalicelib.subscriptions import repository
 from chalicelib.subscriptions.schemas import (
     CHANNELS,
@@ -151,8 +151,9 @@ def _apply_profile(
     notify_url: str | None,
     content_type: str | None,
     auth_id: str | None,
+    field_prefix: str = "",
 ) -> None:
-    record.notify_url = check_url(notify_url, "webhook.notifyUrl") if notify_url else None
+    record.notify_url = check_url(notify_url, f"{field_prefix}webhook.notifyUrl") if notify_url else None
     record.content_type = content_type
     record.auth_id = auth_id
     record.connect_timeout_ms = request.connectTimeout
@@ -162,9 +163,12 @@ def _apply_profile(
     record.options = options or None
 
 
-def _new_profile(account_id: str, request: ProfileRequest) -> tuple[NotificationProfile, SecuritySetting | None]:
+def _new_profile(
+    account_id: str, request: ProfileRequest, field_prefix: str = ""
+) -> tuple[NotificationProfile, SecuritySetting | None]:
+    """A profile defined inline; `field_prefix` places its fields in error messages ("profile." in a subscription)."""
     if request.webhook is None:
-        raise BadRequest("Request is invalid.", {"profile.webhook": ["a new profile needs a webhook"]})
+        raise BadRequest("Request is invalid.", {f"{field_prefix}webhook": ["a new profile needs a webhook"]})
     security = None
     auth_id = None
     if request.security is not None:
@@ -174,7 +178,7 @@ def _new_profile(account_id: str, request: ProfileRequest) -> tuple[Notification
         else:
             _require_security(account_id, auth_id)
     record = NotificationProfile(account_id, request.profileId, created_at=clock.now())
-    _apply_profile(record, request, request.webhook.notifyUrl, request.webhook.contentType, auth_id)
+    _apply_profile(record, request, request.webhook.notifyUrl, request.webhook.contentType, auth_id, field_prefix)
     return record, security
 
 
@@ -294,7 +298,7 @@ def _criteria_payload(criteria: list[ApplicationEntityPair] | None) -> list[dict
 def _apply_subscription(record: Subscription, request: NoIdSubscriptionRequest, profile_id: str) -> None:
     record.name = request.name
     record.events = list(dict.fromkeys(request.events))
-    record.criteria = _criteria_payload(request.criteria) or None  # type: ignore[assignment]
+    record.criteria = [CriteriaPair(**pair) for pair in _criteria_payload(request.criteria)] or None
     record.resources = request.resources or None
     record.users = request.users or None
     record.profile_id = profile_id
@@ -310,7 +314,7 @@ def create_subscription(account_id: str, channel: str, request: SubscriptionRequ
     profile_request = request.profile
     profile = security = None
     if profile_request.webhook is not None or profile_request.security is not None:
-        profile, security = _new_profile(account_id, profile_request)
+        profile, security = _new_profile(account_id, profile_request, "profile.")
         ids = _profile_ids(profile)
     else:
         ids = _profile_ids(_require_profile(account_id, profile_request.profileId))

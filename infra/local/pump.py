@@ -65,6 +65,16 @@ def queue_message_to_lambda(message: dict[str, Any], queue_arn: str, region: str
     }
 
 
+def settle(sqs: Any, url: str, received: list[dict[str, Any]], result: dict[str, Any]) -> None:
+    """What Lambda does after an SQS batch: delete every message not listed in `batchItemFailures`."""
+    failed = {item["itemIdentifier"] for item in result.get("batchItemFailures", [])}
+    done = [m for m in received if m["MessageId"] not in failed]
+    if done:
+        sqs.delete_message_batch(
+            QueueUrl=url, Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(done)]
+        )
+
+
 class Pump:
     def __init__(
         self,
@@ -119,13 +129,7 @@ class Pump:
                 except Exception:
                     logger().exception("consumer crashed; its batch returns to the queue", extra={"fn": spec.function})
                     continue
-                failed = {item["itemIdentifier"] for item in result.get("batchItemFailures", [])}
-                done = [m for m in received if m["MessageId"] not in failed]
-                if done:
-                    sqs.delete_message_batch(
-                        QueueUrl=url,
-                        Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(done)],
-                    )
+                settle(sqs, url, received, result)
             except Exception:
                 if not self._stop.is_set():
                     logger().exception("queue pump error", extra={"fn": spec.function})
