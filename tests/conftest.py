@@ -80,14 +80,14 @@ def other_account(embedded_aws: str) -> TestAccount:
 
 
 @pytest.fixture(scope="session")
-def chalice_app(embedded_aws: str):  # type: ignore[no-untyped-def]
+def chalice_app(embedded_aws: str):
     from app import app
 
     return app
 
 
 @pytest.fixture
-def client(chalice_app):  # type: ignore[no-untyped-def]
+def client(chalice_app):
     from chalice.test import Client
 
     # a stage with no variables of its own: the test environment above stays in force

@@ -29,8 +29,8 @@ def handle(event: dict[str, Any]) -> dict[str, Any]:
         except ValidationError:
             logger().error("unreadable dead letter discarded", extra={"body": record.body[:500]})
             continue
-        attributes = record.message_attributes  # index it: `.get` returns the raw dict, not the typed attribute
-        reason = (attributes["reason"].string_value if "reason" in attributes else None) or "delivery kept failing"
+        reason_attribute = record.message_attributes["reason"]  # indexing: `.get` returns the raw dict
+        reason = (reason_attribute.string_value if reason_attribute else None) or "delivery kept failing"
         now = clock.now()
         try:
             repository.save_dead_letter(

@@ -30,7 +30,7 @@ def test_stream_records_convert():
     assert parsed.dynamodb.new_image["type"] == "CALL_STARTED"
     assert int(parsed.dynamodb.new_image["sequence"]) == 3
     assert parsed.dynamodb.approximate_creation_date_time == int(datetime(2026, 1, 1, tzinfo=UTC).timestamp())
-    assert parsed.event_source_arn.endswith("/stream/x")
+    assert str(parsed.event_source_arn).endswith("/stream/x")
 
 
 def test_queue_messages_convert():
@@ -46,4 +46,5 @@ def test_queue_messages_convert():
     assert parsed.message_id == "m1" and parsed.receipt_handle == "r1"
     assert parsed.attributes.approximate_receive_count == "2"
     assert parsed.attributes.message_group_id == "g"
-    assert parsed.message_attributes["reason"].string_value == "HTTP 500"
+    reason = parsed.message_attributes["reason"]
+    assert reason is not None and reason.string_value == "HTTP 500"
