@@ -1,0 +1,18 @@
+"""The AWS CDK app that deploys Switchboard: `python -m infra.cdk.app` (what `cdk synth`/`cdk deploy` run).
+
+Every resource is derived from `infra.resources` (tables from the pynamodb models, queues, event sources) and the
+settings model, so the code and the deployment cannot drift apart silently; `infra.cdk.checks` holds the
+template checks the tests run on the synthesized template.
+
+    app.py            entry point: reads the context, builds one stack, applies cdk-nag, synthesizes
+    config.py         deployment parameters from CDK context (stage, region, domains, retention)
+    stack.py          the stack: composes the constructs below and declares the outputs
+    storage.py        DynamoDB tables and the media bucket
+    messaging.py      SQS FIFO delivery and dead-letter queues, the stream-failure queue
+    keys.py           the keys secret, and the post-deploy step that fills it
+    control_plane.py  the Chalice app (API Gateway + Lambda): roles, environment, event sources, domains
+    access.py         which function may touch which table, queue and secret (least privilege, as data)
+    gateway.py        API Gateway pieces Chalice cannot express: Infobip-envelope gateway responses
+    nag.py            cdk-nag suppressions, each with its reason
+    checks.py         pure checks over a synthesized template (no CDK import), used by tests/infra
+"""

@@ -1,0 +1,193 @@
+"""Template assertions on the synthesized stack, each paired with a broken fragment it must reject."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from chalicelib.core.settings import REQUIRED_ENVIRONMENT
+from infra.cdk import checks
+from infra.cdk.control_plane import logical_id
+from infra.resources import EVENT_SOURCES, TABLES
+
+PREFIX = "switchboard-dev-"
+CONSUMERS = [logical_id(spec.function) for spec in EVENT_SOURCES]
+
+
+def _only(template: dict[str, Any], *types: str) -> dict[str, Any]:
+    """A fragment of the real template: just the resources of the given types."""
+    kept = {key: value for key, value in template["Resources"].items() if value["Type"] in types}
+    return {"Resources": copy.deepcopy(kept)}
+
+
+def _table(fragment: dict[str, Any], base_name: str) -> dict[str, Any]:
+    return next(
+        resource["Properties"]
+        for resource in fragment["Resources"].values()
+        if resource["Properties"].get("TableName") == PREFIX + base_name
+    )
+
+
+# --- tables match the pynamodb models --------------------------------------------------------------------------
+
+
+def test_every_table_matches_its_model(template):
+    assert checks.table_mismatches(template, TABLES, PREFIX) == []
+    assert len(list(checks.resources(template, "AWS::DynamoDB::Table"))) == len(TABLES)
+
+
+def test_a_table_missing_an_index_is_caught(template):
+    fragment = _only(template, "AWS::DynamoDB::Table")
+    _table(fragment, "accounts").pop("GlobalSecondaryIndexes")
+    assert checks.table_mismatches(fragment, TABLES, PREFIX) == ["switchboard-dev-accounts: missing index by-username"]
+
+
+def test_a_table_with_other_keys_or_without_its_stream_ttl_or_recovery_is_caught(template):
+    fragment = _only(template, "AWS::DynamoDB::Table")
+    outbox = _table(fragment, "outbox")
+    outbox["KeySchema"] = [{"AttributeName": "stream_key", "KeyType": "HASH"}]
+    outbox.pop("StreamSpecification")
+    outbox.pop("TimeToLiveSpecification")
+    outbox["PointInTimeRecoverySpecification"] = {"PointInTimeRecoveryEnabled": False}
+    problems = checks.table_mismatches(fragment, TABLES, PREFIX)
+    assert len(problems) == 4 and all(problem.startswith("switchboard-dev-outbox: ") for problem in problems)
+
+
+def test_a_model_without_a_table_and_a_table_without_a_model_are_caught(template):
+    fragment = _only(template, "AWS::DynamoDB::Table")
+    _table(fragment, "dead-letters")["TableName"] = PREFIX + "graveyard"
+    assert sorted(checks.table_mismatches(fragment, TABLES, PREFIX)) == [
+        "switchboard-dev-dead-letters: no such table",
+        "switchboard-dev-graveyard: table not described by any model",
+    ]
+
+
+# --- every function carries the settings model's required environment ------------------------------------------
+
+
+def test_every_function_sets_every_required_variable(template):
+    functions = list(checks.resources(template, *checks.FUNCTION_TYPES))
+    assert {logical for logical, _ in functions} == {"APIHandler", *CONSUMERS}
+    assert checks.environment_gaps(template, REQUIRED_ENVIRONMENT) == []
+
+
+def test_a_function_missing_a_variable_is_caught(template):
+    fragment = _only(template, *checks.FUNCTION_TYPES)
+    fragment["Resources"]["DeliverEvents"]["Properties"]["Environment"]["Variables"].pop("SWITCHBOARD_TABLE_PREFIX")
+    assert checks.environment_gaps(fragment, REQUIRED_ENVIRONMENT) == [
+        "function DeliverEvents lacks SWITCHBOARD_TABLE_PREFIX"
+    ]
+
+
+def test_a_task_container_missing_a_variable_is_caught():
+    task = {
+        "Type": "AWS::ECS::TaskDefinition",
+        "Properties": {
+            "ContainerDefinitions": [
+                {"Name": "media", "Environment": [{"Name": name, "Value": "x"} for name in REQUIRED_ENVIRONMENT[1:]]}
+            ]
+        },
+    }
+    assert checks.environment_gaps({"Resources": {"Media": task}}, REQUIRED_ENVIRONMENT) == [
+        f"task Media container media lacks {REQUIRED_ENVIRONMENT[0]}"
+    ]
+
+
+# --- consumers report batch item failures ---------------------------------------------------------------------
+
+
+def test_every_consumer_has_a_mapping_that_reports_batch_item_failures(template):
+    assert checks.batch_failure_gaps(template, CONSUMERS) == []
+
+
+def test_a_mapping_without_report_batch_item_failures_is_caught(template):
+    fragment = _only(template, "AWS::Lambda::EventSourceMapping")
+    mapping = next(
+        m for m in fragment["Resources"].values() if m["Properties"]["FunctionName"] == {"Ref": "FanOutEvents"}
+    )
+    mapping["Properties"].pop("FunctionResponseTypes")
+    assert len(checks.batch_failure_gaps(fragment, CONSUMERS)) == 1
+
+
+def test_a_consumer_without_a_mapping_is_caught(template):
+    fragment = _only(template, "AWS::Lambda::EventSourceMapping")
+    fragment["Resources"] = {
+        key: value
+        for key, value in fragment["Resources"].items()
+        if value["Properties"]["FunctionName"] != {"Ref": "ArchiveDeadLetters"}
+    }
+    assert checks.batch_failure_gaps(fragment, CONSUMERS) == ["consumer ArchiveDeadLetters has no event-source mapping"]
+
+
+def test_the_stream_mapping_retries_bisects_and_records_failures(template):
+    stream = next(
+        properties
+        for _, properties in checks.resources(template, "AWS::Lambda::EventSourceMapping")
+        if properties["FunctionName"] == {"Ref": "FanOutEvents"}
+    )
+    assert stream["BisectBatchOnFunctionError"] is True
+    assert stream["StartingPosition"] == "TRIM_HORIZON"
+    assert 0 < stream["MaximumRetryAttempts"] and 0 < stream["MaximumRecordAgeInSeconds"] <= 24 * 3600
+    assert "OnFailure" in stream["DestinationConfig"]
+
+
+def test_queue_consumers_finish_within_the_visibility_timeout(template):
+    assert checks.visibility_gaps(template) == []
+    fragment = copy.deepcopy(template)
+    fragment["Resources"]["DeliverEvents"]["Properties"]["Timeout"] = 900
+    assert len(checks.visibility_gaps(fragment)) == 1
+
+
+# --- the bucket is encrypted and private ----------------------------------------------------------------------
+
+
+def test_the_bucket_is_encrypted_private_and_tls_only(template):
+    assert len(list(checks.resources(template, "AWS::S3::Bucket"))) == 1
+    assert checks.bucket_gaps(template) == []
+
+
+def test_a_public_unencrypted_bucket_is_caught(template):
+    fragment = _only(template, "AWS::S3::Bucket")  # no bucket policy: TLS is not enforced either
+    (bucket,) = fragment["Resources"].values()
+    bucket["Properties"].pop("BucketEncryption")
+    bucket["Properties"]["PublicAccessBlockConfiguration"]["BlockPublicPolicy"] = False
+    bucket["Properties"]["AccessControl"] = "PublicRead"
+    assert len(checks.bucket_gaps(fragment)) == 4
+
+
+# --- no IAM statement allows * on * ---------------------------------------------------------------------------
+
+
+def test_no_statement_allows_every_action_on_every_resource(template):
+    assert list(checks.resources(template, "AWS::IAM::Policy"))
+    assert checks.wildcard_grants(template) == []
+
+
+def test_a_star_on_star_statement_is_caught(template):
+    fragment = _only(template, "AWS::IAM::Policy")
+    policy = next(iter(fragment["Resources"].values()))["Properties"]["PolicyDocument"]
+    policy["Statement"].append({"Effect": "Allow", "Action": "*", "Resource": "*"})
+    policy["Statement"].append({"Effect": "Allow", "Action": ["dynamodb:*"], "Resource": ["*"]})
+    assert len(checks.wildcard_grants(fragment)) == 2
+
+
+def test_every_role_is_scoped_to_its_own_function(template):
+    roles = {logical for logical, _ in checks.resources(template, "AWS::IAM::Role")}
+    assert len(roles) == 1 + len(CONSUMERS)  # one per function, none shared, no CDK helper roles
+    assigned = [p["Role"]["Fn::GetAtt"][0] for _, p in checks.resources(template, "AWS::Serverless::Function")]
+    assert sorted(assigned) == sorted(roles)
+
+
+# --- the template can be deployed at all ----------------------------------------------------------------------
+
+
+def test_the_template_has_no_dependency_cycle(template):
+    assert checks.dependency_cycles(template) == []
+
+
+def test_a_cycle_through_the_api_is_caught(template):
+    fragment = copy.deepcopy(template)
+    # What Chalice's own template does: the API's integrations point at the handler's Arn, and the handler's
+    # environment points at the API's URL.
+    fragment["Resources"]["RestAPI"]["Properties"]["DefinitionBody"]["x-probe"] = {"Fn::Sub": "${APIHandler.Arn}"}
+    assert any("APIHandler" in cycle and "RestAPI" in cycle for cycle in checks.dependency_cycles(fragment))
