@@ -3,7 +3,7 @@
 Per message: 2xx is delivered; anything else (status, timeout, refused URL) is retried with exponential backoff
 by hiding the message for the backoff (the FIFO group waits behind it, so a call's events stay in order) until
 the retry window (24 h by default) has passed since the event was first queued; then the message is moved to
-the dead-letter queue. Failures are reported per message, so one bad delivery never drops or re-sends its
+the dead-letter queue. Messages behind a failed one in the same batch are returned to the queue untried. Failures are reported per message, so one bad delivery never drops or re-sends its
 neighbours. Groups in one batch are delivered concurrently; messages within a group strictly in order.
 """
 
@@ -138,10 +138,13 @@ def deliver(message: DeliveryMessage, receive_count: int, settings: Settings) ->
 def _process_group(records: list[SQSRecord], settings: Settings) -> tuple[list[str], list[DeliveryAttempt]]:
     failures: list[str] = []
     attempts: list[DeliveryAttempt] = []
-    hold: int | None = None  # once a message must wait, the rest of its group waits with it
+    held = False
     for record in records:
-        if hold is not None:
-            queue.delay(settings.delivery_queue_url, record.receipt_handle, hold)
+        if held:
+            # Behind a failed message: hand it straight back. The failed message, hidden for its backoff, keeps
+            # the FIFO group locked, and this one follows it in order. (Hiding these too would gain nothing, and
+            # moto releases a group's hidden messages last-first when they reappear together.)
+            queue.delay(settings.delivery_queue_url, record.receipt_handle, 0)
             failures.append(record.message_id)
             continue
         try:
@@ -157,8 +160,8 @@ def _process_group(records: list[SQSRecord], settings: Settings) -> tuple[list[s
         if outcome.attempt is not None:
             attempts.append(outcome.attempt)
         if outcome.retry_after is not None:
-            hold = outcome.retry_after
-            queue.delay(settings.delivery_queue_url, record.receipt_handle, hold)
+            held = True
+            queue.delay(settings.delivery_queue_url, record.receipt_handle, outcome.retry_after)
             failures.append(record.message_id)
     return failures, attempts
 

@@ -128,7 +128,7 @@ def test_a_failure_holds_the_rest_of_its_call_but_not_other_calls(client, accoun
     assert len(result["batchItemFailures"]) == 2  # call-1 #1 failed, call-1 #2 held behind it
     assert [json.loads(r.body)["callId"] for r in receiver.all()].count("call-1") == 1
     assert [json.loads(r.body)["callId"] for r in receiver.accepted()] == ["call-2"]
-    assert visible(queues[0]) == 0  # both call-1 messages are hidden for the backoff
+    assert visible(queues[0]) == 0  # call-1 #1 is hidden for its backoff and #2 waits behind it in the group
     log = json.loads(client.get(f"{BASE}/s/deliveries", headers=account.headers).body)["results"]
     assert sorted(entry["outcome"] for entry in log) == ["DELIVERED", "FAILED"]
 
