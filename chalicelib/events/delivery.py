@@ -3,8 +3,9 @@
 Per message: 2xx is delivered; anything else (status, timeout, refused URL) is retried with exponential backoff
 by hiding the message for the backoff (the FIFO group waits behind it, so a call's events stay in order) until
 the retry window (24 h by default) has passed since the event was first queued; then the message is moved to
-the dead-letter queue. Messages behind a failed one in the same batch are returned to the queue untried. Failures are reported per message, so one bad delivery never drops or re-sends its
-neighbours. Groups in one batch are delivered concurrently; messages within a group strictly in order.
+the dead-letter queue. Messages behind a failed one in the same batch are returned to the queue untried.
+Failures are reported per message, so one bad delivery never drops or re-sends its neighbours. Groups in one
+batch are delivered concurrently; messages within a group strictly in order.
 """
 
 from __future__ import annotations
