@@ -191,3 +191,31 @@ def test_a_cycle_through_the_api_is_caught(template):
     # environment points at the API's URL.
     fragment["Resources"]["RestAPI"]["Properties"]["DefinitionBody"]["x-probe"] = {"Fn::Sub": "${APIHandler.Arn}"}
     assert any("APIHandler" in cycle and "RestAPI" in cycle for cycle in checks.dependency_cycles(fragment))
+
+
+def test_custom_domains_become_the_public_urls_and_lint_clean(tmp_path):
+    from infra.cdk.app import build_app
+    from tests.infra.test_lint_and_nag import lint_errors
+
+    context = {
+        "stage": "prod",
+        "region": "eu-west-1",
+        "domainName": "api.example.com",
+        "callLinkDomainName": "call.example.com",
+        "certificateArn": "arn:aws:acm:eu-west-1:123456789012:certificate/example",
+        "hostedZoneId": "Z0EXAMPLE",
+    }
+    app, stack = build_app(context=context, outdir=str(tmp_path))
+    template = app.synth().get_stack_by_name(stack.stack_name).template
+    assert template["Outputs"]["ApiUrl"]["Value"] == "https://api.example.com"
+    assert template["Outputs"]["CallLinkBaseUrl"]["Value"] == "https://call.example.com"
+    variables = template["Resources"]["APIHandler"]["Properties"]["Environment"]["Variables"]
+    assert variables["SWITCHBOARD_PUBLIC_BASE_URL"] == "https://call.example.com"
+    domains = [p["DomainName"] for _, p in checks.resources(template, "AWS::ApiGateway::DomainName")]
+    assert sorted(domains) == ["api.example.com", "call.example.com"]
+    assert len(list(checks.resources(template, "AWS::Route53::RecordSet"))) == 2
+    # prod keeps its data when the stack goes
+    tables = [r for r in template["Resources"].values() if r["Type"] == "AWS::DynamoDB::Table"]
+    assert all(t["DeletionPolicy"] == "Retain" and t["Properties"]["DeletionProtectionEnabled"] for t in tables)
+    assert lint_errors(template) == []
+    assert checks.dependency_cycles(template) == []
