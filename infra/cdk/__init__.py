@@ -12,6 +12,8 @@ template checks the tests run on the synthesized template.
     keys.py           the keys secret, and the post-deploy step that fills it
     control_plane.py  the Chalice app (API Gateway + Lambda): roles, environment, event sources, domains
     access.py         which function may touch which table, queue and secret (least privilege, as data)
+    event_sources.py  the consumers' stream/queue mappings (ReportBatchItemFailures, retries, on-failure queue)
+    domains.py        optional custom domains for the API and for call links
     gateway.py        API Gateway pieces Chalice cannot express: Infobip-envelope gateway responses
     nag.py            cdk-nag suppressions, each with its reason
     checks.py         pure checks over a synthesized template (no CDK import), used by tests/infra
