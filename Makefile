@@ -24,7 +24,7 @@ check: $(STAMP)  ## lint, format and types
 	$(VENV)/bin/mypy .
 
 bench: $(STAMP)  ## benchmarks on the local stack; prints numbers, asserts nothing
-	$(PY) -m bench.pipeline
+	$(PY) -m bench
 
 account: $(STAMP)  ## create an account and its first API key: make account NAME=Acme (uses the stage's AWS env)
 	@test -n "$(NAME)" || (echo "usage: make account NAME=<account name>" && exit 2)

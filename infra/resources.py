@@ -60,6 +60,7 @@ class EventSourceSpec:
     max_batching_window_seconds: int = 0
     report_batch_item_failures: bool = True
     starting_position: str = "TRIM_HORIZON"
+    max_concurrency: int | None = None  # queues: Lambda's ScalingConfig.MaximumConcurrency (2..1000)
     settings_env: dict[str, str] = field(default_factory=dict)
 
 
@@ -127,7 +128,8 @@ QUEUE_URL_SETTINGS = {
 
 EVENT_SOURCES: tuple[EventSourceSpec, ...] = (
     EventSourceSpec("fan_out_events", "table-stream", "outbox", batch_size=100, max_batching_window_seconds=0),
-    EventSourceSpec("deliver_events", "queue", DELIVERY_QUEUE, batch_size=10),
+    # FIFO groups keep each call's order whatever the concurrency; more pollers let other calls proceed.
+    EventSourceSpec("deliver_events", "queue", DELIVERY_QUEUE, batch_size=10, max_concurrency=4),
     EventSourceSpec("archive_dead_letters", "queue", DEAD_LETTER_QUEUE, batch_size=10),
 )
 

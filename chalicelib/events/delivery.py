@@ -5,13 +5,15 @@ by hiding the message for the backoff (the FIFO group waits behind it, so a call
 the retry window (24 h by default) has passed since the event was first queued; then the message is moved to
 the dead-letter queue. Messages behind a failed one in the same batch are returned to the queue untried.
 Failures are reported per message, so one bad delivery never drops or re-sends its neighbours. Groups in one
-batch are delivered concurrently; messages within a group strictly in order.
+batch are delivered concurrently; messages within a group strictly in order. A subscription's webhook settings are
+cached for a few seconds per container, so a profile change reaches deliveries within that time.
 """
 
 from __future__ import annotations
 
 import base64
 import random
+import threading
 import time
 from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
@@ -35,6 +37,9 @@ from chalicelib.events.messages import DeliveryMessage
 from chalicelib.subscriptions.service import WebhookTarget, webhook_target
 
 _MAX_PARALLEL_GROUPS = 8
+_TARGET_TTL_SECONDS = 5.0
+_targets: dict[tuple[str, str, str], tuple[float, WebhookTarget | None]] = {}
+_targets_lock = threading.Lock()
 
 
 @dataclass
@@ -114,8 +119,24 @@ def _attempt(
     )
 
 
+def cached_target(account_id: str, channel: str, subscription_id: str) -> WebhookTarget | None:
+    """The subscription's webhook, re-read at most every few seconds per container (three reads otherwise)."""
+    key = (account_id, channel, subscription_id)
+    now = time.monotonic()
+    with _targets_lock:
+        cached = _targets.get(key)
+    if cached is not None and cached[0] > now:
+        return cached[1]
+    target = webhook_target(account_id, channel, subscription_id)
+    with _targets_lock:
+        if len(_targets) > 10_000:
+            _targets.clear()
+        _targets[key] = (now + _TARGET_TTL_SECONDS, target)
+    return target
+
+
 def deliver(message: DeliveryMessage, receive_count: int, settings: Settings) -> Outcome:
-    target = webhook_target(message.accountId, message.channel, message.subscriptionId)
+    target = cached_target(message.accountId, message.channel, message.subscriptionId)
     if target is None:
         return Outcome(None, _attempt(message, receive_count, "DROPPED", None, None, "subscription removed", settings))
     started = time.monotonic()

@@ -1,8 +1,9 @@
 """Fan-out: outbox stream records → one delivery message per matching (subscription, event).
 
 Records of one stream shard arrive in order; messages are sent in that order, so the FIFO queue sees each call's
-events in sequence. On a failure the first failed record is reported and Lambda retries from it; sends are
-idempotent (deduplication ids), so records retried after a partial send are not duplicated.
+events in sequence. All messages of a batch go out in one ordered run of batch sends. On a failure the first
+record whose messages were not all sent is reported and Lambda retries from it; sends are idempotent
+(deduplication ids), so records retried after a partial send are not duplicated.
 """
 
 from __future__ import annotations
@@ -55,10 +56,10 @@ def messages_for(image: dict[str, Any], candidates: Iterable[Subscription], now_
 
 def handle(event: dict[str, Any]) -> dict[str, Any]:
     records: list[DynamoDBRecord] = list(DynamoDBStreamEvent(event).records)
-    queue_url = get_settings().delivery_queue_url
     cache: dict[str, list[Subscription]] = {}
     now_ms = int(clock.epoch() * 1000)
-    for record in records:
+    pending: list[tuple[int, DeliveryMessage]] = []  # (record index, message), in stream order
+    for index, record in enumerate(records):
         if record.event_name != DynamoDBRecordEventName.INSERT or record.dynamodb is None:
             continue  # TTL deletions and the like
         image = record.dynamodb.new_image
@@ -66,12 +67,25 @@ def handle(event: dict[str, Any]) -> dict[str, Any]:
             account_id = image["account_id"]
             if account_id not in cache:
                 cache[account_id] = subscriptions.list_subscriptions(account_id, CHANNEL)
-            messages = messages_for(image, cache[account_id], now_ms)
-            if messages and not all(queue.send_in_order(queue_url, messages)):
-                raise RuntimeError("delivery queue refused a message")
+            pending.extend((index, message) for message in messages_for(image, cache[account_id], now_ms))
         except Exception:
             logger().exception("fan-out failed", extra={"event_id": image.get("event_id")})
-            metrics().add_metric(name="FanOutFailures", unit="Count", value=1)
-            return {"batchItemFailures": [{"itemIdentifier": record.dynamodb.sequence_number}]}
-        metrics().add_metric(name="EventsFannedOut", unit="Count", value=len(messages))
-    return {"batchItemFailures": []}
+            return _fail_from(records, index, pending)
+    return _fail_from(records, len(records), pending)
+
+
+def _fail_from(
+    records: list[DynamoDBRecord], failed_index: int, pending: list[tuple[int, DeliveryMessage]]
+) -> dict[str, Any]:
+    """Send what the records before `failed_index` produced, in order; report the first record not fully sent."""
+    sent = (
+        queue.send_in_order(get_settings().delivery_queue_url, [message for _, message in pending]) if pending else []
+    )
+    first_unsent = next((index for (index, _), ok in zip(pending, sent, strict=True) if not ok), failed_index)
+    metrics().add_metric(name="EventsFannedOut", unit="Count", value=sum(sent))
+    if first_unsent >= len(records):
+        return {"batchItemFailures": []}
+    metrics().add_metric(name="FanOutFailures", unit="Count", value=1)
+    failed = records[first_unsent].dynamodb
+    assert failed is not None
+    return {"batchItemFailures": [{"itemIdentifier": failed.sequence_number}]}

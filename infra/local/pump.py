@@ -82,13 +82,15 @@ class Pump:
         sources: tuple[EventSourceSpec, ...],
         prefix: str,
         queue_urls: dict[str, str],
-        idle_sleep: float = 0.05,
+        idle_sleep: float = 0.02,
+        max_idle_sleep: float = 0.25,
     ) -> None:
         functions = {function.name: function.func for function in app.pure_lambda_functions}
         self._jobs = [(spec, functions[spec.function]) for spec in sources]
         self._prefix = prefix
         self._queue_urls = queue_urls
         self._idle_sleep = idle_sleep
+        self._max_idle_sleep = max_idle_sleep
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self.region = boto3.session.Session().region_name or "us-east-1"
@@ -96,9 +98,14 @@ class Pump:
     def start(self) -> None:
         for spec, handler in self._jobs:
             target = self._run_stream if spec.source_kind == "table-stream" else self._run_queue
-            thread = threading.Thread(target=target, args=(spec, handler), name=f"pump-{spec.function}", daemon=True)
-            thread.start()
-            self._threads.append(thread)
+            # a stream shard is read by one poller; a queue by as many as the mapping's concurrency allows
+            pollers = 1 if spec.source_kind == "table-stream" else (spec.max_concurrency or 1)
+            for number in range(pollers):
+                thread = threading.Thread(
+                    target=target, args=(spec, handler), name=f"pump-{spec.function}-{number}", daemon=True
+                )
+                thread.start()
+                self._threads.append(thread)
 
     def stop(self) -> None:
         self._stop.set()
@@ -111,6 +118,7 @@ class Pump:
         sqs = boto3.client("sqs")
         url = self._queue_urls[QUEUE_URL_SETTINGS[spec.source]]
         arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        idle = self._idle_sleep
         while not self._stop.is_set():
             try:
                 received = sqs.receive_message(
@@ -121,8 +129,12 @@ class Pump:
                     WaitTimeSeconds=0,
                 ).get("Messages", [])
                 if not received:
-                    self._stop.wait(self._idle_sleep)
+                    # Back off while idle: moto slows down for everyone under a stream of empty polls (and its long
+                    # poll spins while a FIFO group is locked, so it is no substitute).
+                    self._stop.wait(idle)
+                    idle = min(idle * 2, self._max_idle_sleep)
                     continue
+                idle = self._idle_sleep
                 event = {"Records": [queue_message_to_lambda(m, arn, self.region) for m in received]}
                 try:
                     result = handler(event, _context(spec.function)) or {}
@@ -144,6 +156,7 @@ class Pump:
         iterators: dict[str, str] = {}
         pending: dict[str, list[dict[str, Any]]] = {}
         last_discovery = 0.0
+        idle = self._idle_sleep
         while not self._stop.is_set():
             try:
                 if time.monotonic() - last_discovery > 2:
@@ -170,8 +183,11 @@ class Pump:
                         retry = self._deliver_stream_batch(spec, handler, records)
                         if retry:
                             pending[shard_id] = retry
-                if not busy:
-                    self._stop.wait(self._idle_sleep)
+                if busy:
+                    idle = self._idle_sleep
+                else:
+                    self._stop.wait(idle)
+                    idle = min(idle * 2, self._max_idle_sleep)
             except Exception:
                 if not self._stop.is_set():
                     logger().exception("stream pump error", extra={"fn": spec.function})
