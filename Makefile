@@ -4,7 +4,12 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test check bench account clean
+CDK_VERSION := 2.1148.1
+CDK := cd infra && npx --yes aws-cdk@$(CDK_VERSION)
+STAGE ?= dev
+CDK_CONTEXT = -c stage=$(STAGE) $(if $(AWS_REGION),-c region=$(AWS_REGION))
+
+.PHONY: run test check bench account synth deploy destroy clean
 
 $(STAMP): requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,5 +35,14 @@ account: $(STAMP)  ## create an account and its first API key: make account NAME
 	@test -n "$(NAME)" || (echo "usage: make account NAME=<account name>" && exit 2)
 	$(PY) -m chalicelib.accounts create --name "$(NAME)"
 
+synth: $(STAMP)  ## synthesize the CloudFormation template offline, no credentials needed: infra/cdk.out
+	$(CDK) synth $(CDK_CONTEXT) --quiet
+
+deploy: $(STAMP)  ## deploy to the AWS account in your environment: make deploy STAGE=prod AWS_REGION=eu-west-1
+	$(CDK) deploy $(CDK_CONTEXT) --require-approval never --outputs-file cdk.out/outputs.json
+
+destroy: $(STAMP)  ## delete the stack (the media bucket, and prod's tables and keys secret, are kept)
+	$(CDK) destroy $(CDK_CONTEXT) --force
+
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache cdk.out
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache infra/cdk.out

@@ -6,6 +6,9 @@ model requires is set on every function and task.
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import json
 from functools import lru_cache
 from typing import Literal
@@ -26,8 +29,9 @@ class Settings(BaseSettings):
     aws_endpoint_url: str | None = Field(default=None, validation_alias="AWS_ENDPOINT_URL")
     public_base_url: str = "http://127.0.0.1:8000"
 
-    # Keys: either given directly (local/tests) or as a Secrets Manager secret holding
-    # {"dataKey": "<base64 32 bytes>", "tokenKey": "<base64 32 bytes>"} (deployments).
+    # Keys: given directly (tests), or a Secrets Manager secret holding either the keys themselves
+    # {"dataKey": "<base64 32 bytes>", "tokenKey": "<base64 32 bytes>"} (the local stack) or a random "seed" string
+    # both are derived from (deployments: CloudFormation generates the seed, so no post-deploy step exists).
     data_key: SecretStr | None = None
     token_key: SecretStr | None = None
     keys_secret_id: str | None = None
@@ -86,8 +90,18 @@ def key_material(name: Literal["dataKey", "tokenKey"]) -> str:
     if direct is not None:
         return direct.get_secret_value()
     if settings.keys_secret_id:
-        return _secret_keys(settings.keys_secret_id)[name]
+        stored = _secret_keys(settings.keys_secret_id)
+        if name in stored:
+            return stored[name]
+        if len(stored.get("seed", "")) >= 32:
+            return derive_key(stored["seed"], name)
+        raise RuntimeError(f"the keys secret has neither {name} nor a seed of at least 32 characters")
     raise RuntimeError(f"no {name} configured: set SWITCHBOARD_KEYS_SECRET_ID or the key itself")
+
+
+def derive_key(seed: str, name: str) -> str:
+    """A 32-byte key per purpose from one random seed (HMAC-SHA256 as the PRF, the purpose as its input)."""
+    return base64.b64encode(hmac.new(seed.encode(), f"switchboard/{name}".encode(), hashlib.sha256).digest()).decode()
 
 
 def reset_settings_cache() -> None:

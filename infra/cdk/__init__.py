@@ -9,7 +9,7 @@ template checks the tests run on the synthesized template.
     stack.py          the stack: composes the constructs below and declares the outputs
     storage.py        DynamoDB tables and the media bucket
     messaging.py      SQS FIFO delivery and dead-letter queues, the stream-failure queue
-    keys.py           the keys secret, and the post-deploy step that fills it
+    keys.py           the keys secret (a generated seed the application derives its keys from)
     control_plane.py  the Chalice app (API Gateway + Lambda): roles, environment, event sources, domains
     access.py         which function may touch which table, queue and secret (least privilege, as data)
     event_sources.py  the consumers' stream/queue mappings (ReportBatchItemFailures, retries, on-failure queue)

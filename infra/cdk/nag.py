@@ -43,7 +43,7 @@ def suppress_findings(stack: SwitchboardStack) -> None:
         stack.keys.secret,
         "AwsSolutions-SMG4",
         "The data key encrypts stored webhook credentials: rotating it needs re-encryption of every sealed record, "
-        "which the application does not do yet. Keys are written once by `python -m infra.cdk.keys`.",
+        "which the application does not do yet. The seed is generated once, at stack creation.",
     )
     for function, access in ACCESS.items():
         policy = stack.control_plane.roles[function].node.find_child("DefaultPolicy")

@@ -75,9 +75,7 @@ class SwitchboardStack(Stack):
     def _outputs(self, api_url: str, call_link_url: str) -> None:
         CfnOutput(self, "ApiUrl", value=api_url, description="Base URL for the Infobip-compatible REST APIs")
         CfnOutput(self, "CallLinkBaseUrl", value=call_link_url, description="Base URL of call links (GET /{code})")
-        CfnOutput(
-            self, "KeysSecretId", value=self.keys.secret.secret_arn, description="Fill with python -m infra.cdk.keys"
-        )
+        CfnOutput(self, "KeysSecretId", value=self.keys.secret.secret_arn, description="The key seed secret")
         CfnOutput(self, "MediaBucketName", value=self.media.bucket.bucket_name)
         CfnOutput(self, "StreamFailuresQueueUrl", value=self.queues.stream_failures.queue_url)
         # One line an operator can `export` to run the platform's own CLIs (accounts, keys) against this stack.

@@ -1,4 +1,4 @@
-"""The pure pieces of the CDK app: gateway responses, integration rewriting, the keys initialiser, context."""
+"""The pure pieces of the CDK app: gateway responses, integration rewriting, the keys secret, context."""
 
 from __future__ import annotations
 
@@ -6,9 +6,13 @@ import base64
 import json
 
 import pytest
+from aws_cdk import App, Stack
+from aws_cdk.assertions import Template
 
 from chalicelib.core.errors import not_found_body
+from chalicelib.core.settings import derive_key
 from infra.cdk import gateway, keys
+from infra.cdk.config import DeploymentConfig
 
 
 def test_unknown_paths_answer_infobips_404_body():
@@ -35,28 +39,13 @@ def test_integration_paths_name_every_lambda_integration_and_refuse_dotted_route
         )
 
 
-def test_keys_are_written_when_missing_and_never_replaced():
-    written = keys.missing_keys('{"placeholder": "x"}')
-    assert set(written) == {"dataKey", "tokenKey"}
-    assert all(len(base64.b64decode(value)) == 32 for value in written.values())
-    assert keys.missing_keys(json.dumps(written)) == {}
-    partial = keys.missing_keys(json.dumps({"dataKey": written["dataKey"], "tokenKey": "short"}))
-    assert partial["dataKey"] == written["dataKey"] and partial["tokenKey"] != "short"
-
-
-class FakeSecrets:
-    def __init__(self, value: str):
-        self.value, self.puts = value, 0
-
-    def get_secret_value(self, SecretId: str) -> dict[str, str]:
-        return {"SecretString": self.value}
-
-    def put_secret_value(self, SecretId: str, SecretString: str) -> None:
-        self.value, self.puts = SecretString, self.puts + 1
-
-
-def test_initialise_is_idempotent():
-    secrets = FakeSecrets('{"placeholder": "generated"}')
-    assert keys.initialise("arn", secrets) is True
-    assert keys.initialise("arn", secrets) is False
-    assert secrets.puts == 1
+def test_the_keys_secret_generates_a_seed_the_application_derives_its_keys_from():
+    stack = Stack(App(), "KeysOnly")
+    keys.KeysSecret(stack, "Keys", DeploymentConfig(stage="dev", region="us-east-1"))
+    (secret,) = Template.from_stack(stack).find_resources("AWS::SecretsManager::Secret").values()
+    generator = secret["Properties"]["GenerateSecretString"]
+    assert generator["GenerateStringKey"] == "seed"
+    assert generator["PasswordLength"] >= 32
+    data, token = derive_key("s" * 64, "dataKey"), derive_key("s" * 64, "tokenKey")
+    assert len(base64.b64decode(data)) == 32 and data != token
+    assert derive_key("t" * 64, "dataKey") != data
