@@ -48,10 +48,19 @@ class Outcome:
     attempt: DeliveryAttempt | None
 
 
-def backoff_seconds(attempt: int, settings: Settings) -> int:
-    delay = settings.delivery_backoff_base_seconds * 2 ** max(attempt - 1, 0)
-    delay = min(delay, settings.delivery_backoff_max_seconds)
+def backoff_seconds(age_seconds: float, settings: Settings) -> int:
+    """Wait about as long as the event has been waiting, between the base and the cap (±20 % jitter).
+
+    For an event that keeps failing this doubles the interval each time (attempts at ~0, b, 2b, 4b, ...). It is
+    keyed on age, not on SQS's receive count, because messages handed back untried behind a failed one are
+    received again without an attempt.
+    """
+    delay = min(max(age_seconds, settings.delivery_backoff_base_seconds), settings.delivery_backoff_max_seconds)
     return max(1, int(delay * random.uniform(0.8, 1.2)))
+
+
+def message_age(message: DeliveryMessage) -> float:
+    return clock.epoch() - message.firstEnqueuedAt / 1000
 
 
 def build_request(target: WebhookTarget, message: DeliveryMessage, timestamp: int) -> tuple[dict[str, str], bytes]:
@@ -146,14 +155,14 @@ def deliver(message: DeliveryMessage, receive_count: int, settings: Settings) ->
         metrics().add_metric(name="WebhooksDelivered", unit="Count", value=1)
         return Outcome(None, _attempt(message, receive_count, "DELIVERED", status, latency, None, settings))
     metrics().add_metric(name="WebhookFailures", unit="Count", value=1)
-    age_seconds = clock.epoch() - message.firstEnqueuedAt / 1000
+    age_seconds = message_age(message)
     if age_seconds >= settings.delivery_retry_window_seconds:
         sent = queue.send_in_order(settings.dead_letter_queue_url, [message], {"reason": error})
         if not sent[0]:
-            return Outcome(backoff_seconds(receive_count, settings), None)
+            return Outcome(backoff_seconds(age_seconds, settings), None)
         metrics().add_metric(name="WebhooksDeadLettered", unit="Count", value=1)
         return Outcome(None, _attempt(message, receive_count, "DEAD_LETTERED", status, latency, error, settings))
-    retry = backoff_seconds(receive_count, settings)
+    retry = backoff_seconds(age_seconds, settings)
     return Outcome(retry, _attempt(message, receive_count, "FAILED", status, latency, error, settings))
 
 
@@ -178,7 +187,7 @@ def _process_group(records: list[SQSRecord], settings: Settings) -> tuple[list[s
             outcome = deliver(message, int(record.attributes.approximate_receive_count or 1), settings)
         except Exception:
             logger().exception("delivery crashed", extra={"event_id": message.eventId})
-            outcome = Outcome(backoff_seconds(int(record.attributes.approximate_receive_count or 1), settings), None)
+            outcome = Outcome(backoff_seconds(message_age(message), settings), None)
         if outcome.attempt is not None:
             attempts.append(outcome.attempt)
         if outcome.retry_after is not None:

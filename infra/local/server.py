@@ -1,7 +1,9 @@
 """The local HTTP front door: API Gateway's job done by chalice's LocalGateway behind a threaded HTTP/1.1 server.
 
 Unlike `chalice local`, responses are written in one piece with TCP_NODELAY, so keep-alive clients (the official
-Infobip client keeps connections open) do not wait ~44 ms per request for a delayed ACK. Paths no route matches get
+Infobip client keeps connections open) do not wait ~44 ms per request for a delayed ACK. Connections are served on
+threads, but the app is invoked one request at a time, as in one Lambda instance: Chalice keeps the current request
+on the app object, so two concurrent invocations would see each other's request. Paths no route matches get
 the same 404 body that the deployed API's gateway response returns.
 """
 
@@ -25,6 +27,7 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     disable_nagle_algorithm = True
     gateway: LocalGateway
+    invocation: threading.Lock
 
     def log_message(self, format: str, *args: Any) -> None:
         pass  # the app logs requests as JSON; the default access log only adds noise
@@ -49,7 +52,8 @@ class _Handler(BaseHTTPRequestHandler):
             return
         body = self.rfile.read(length) if length else None
         try:
-            response = self.gateway.handle_request(self.command, self.path, dict(self.headers), body)
+            with self.invocation:
+                response = self.gateway.handle_request(self.command, self.path, dict(self.headers), body)
         except LocalGatewayException:
             self._json(404, not_found_body())
             return
@@ -68,7 +72,7 @@ class _Handler(BaseHTTPRequestHandler):
 class ApiServer:
     def __init__(self, app: Any, port: int) -> None:
         config = Config.create(chalice_app=app, app_name=app.app_name, chalice_stage="local", lambda_timeout=900)
-        handler = type("Handler", (_Handler,), {"gateway": LocalGateway(app, config)})
+        handler = type("Handler", (_Handler,), {"gateway": LocalGateway(app, config), "invocation": threading.Lock()})
         self.httpd = ThreadingHTTPServer(("127.0.0.1", port), handler)
         self.httpd.daemon_threads = True
         self.port = self.httpd.server_address[1]
