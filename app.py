@@ -9,7 +9,7 @@ from chalice import Chalice
 
 from chalicelib.accounts.routes import blueprint as accounts
 from chalicelib.core.api import install_method_fallbacks
-from chalicelib.core.observability import flush_metrics, logger
+from chalicelib.core.observability import flush_metrics, logger, tracer
 from chalicelib.deliveries.routes import blueprint as deliveries
 from chalicelib.events import dead_letters, delivery, fanout
 from chalicelib.health.routes import blueprint as health
@@ -25,7 +25,8 @@ install_method_fallbacks(app)
 def _consume(handler: Any, event: dict[str, Any], context: Any) -> dict[str, Any]:
     logger().set_correlation_id(getattr(context, "aws_request_id", None))
     try:
-        result: dict[str, Any] = handler(event)
+        with tracer().provider.in_subsegment(f"## {handler.__module__}"):
+            result: dict[str, Any] = handler(event)
         return result
     finally:
         flush_metrics()

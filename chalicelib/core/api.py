@@ -28,7 +28,7 @@ from chalicelib.core.errors import (
     general_error_body,
     to_status_and_body,
 )
-from chalicelib.core.observability import logger
+from chalicelib.core.observability import logger, tracer
 from chalicelib.core.settings import get_settings
 
 M = TypeVar("M", bound=BaseModel)
@@ -131,7 +131,10 @@ def _run(
         principal = None if public else authenticate(request.headers)
         if principal is not None:
             log.append_keys(account_id=principal.account_id)
-        result = view(RequestContext(request, principal, correlation_id), **kwargs)
+        with tracer().provider.in_subsegment(f"## {view.__name__}") as subsegment:
+            if principal is not None:
+                subsegment.put_annotation("account_id", principal.account_id)
+            result = view(RequestContext(request, principal, correlation_id), **kwargs)
         if isinstance(result, Response):
             result.headers.setdefault("X-Request-Id", correlation_id)
             return result
