@@ -14,10 +14,11 @@ from chalicelib.deliveries.routes import blueprint as deliveries
 from chalicelib.events import dead_letters, delivery, fanout
 from chalicelib.health.routes import blueprint as health
 from chalicelib.subscriptions.routes import blueprint as subscriptions
+from chalicelib.webrtc.routes import blueprint as webrtc
 
 app = Chalice(app_name="switchboard", configure_logs=False)  # Powertools owns logging
 
-for blueprint in (health, accounts, subscriptions, deliveries):
+for blueprint in (health, accounts, subscriptions, deliveries, webrtc):
     app.register_blueprint(blueprint)
 install_method_fallbacks(app)
 

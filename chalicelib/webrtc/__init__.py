@@ -1,0 +1,1 @@
+"""WebRTC API (`/webrtc/1/...`): tokens for SDK users; more with the media plane."""
