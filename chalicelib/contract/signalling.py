@@ -1,0 +1,140 @@
+"""The signalling websocket protocol between SDK clients and a media node (JSON text frames, one message each).
+
+    client → node                                   node → client
+    hello {token}             (first frame)          registered {identity, nodeId, version}
+    call {requestId, to, video}                      call_started {requestId, callId}
+    accept {callId}                                  incoming_call {callId, from, fromDisplayName, video}
+    decline {callId}                                 ringing {callId}
+    hangup {callId}                                  answered_elsewhere {callId}
+    ping                                             established {callId}
+                                                     media {callId, whipUrl, ticket}   (then WHIP offer/answer)
+                                                     hangup {callId, errorCode}
+                                                     error {code, text, requestId?}
+                                                     pong
+
+Unknown fields are ignored; unknown types, bad JSON and oversized frames get an `error` and the session lives on.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+
+MAX_FRAME_BYTES = 16 * 1024
+
+
+class _Message(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+# --- client → node -------------------------------------------------------------------------------------
+
+
+class Hello(_Message):
+    type: Literal["hello"] = "hello"
+    token: str = Field(max_length=4096)
+
+
+class Call(_Message):
+    type: Literal["call"] = "call"
+    requestId: str = Field(min_length=1, max_length=64)
+    to: str = Field(min_length=3, max_length=64)
+    video: bool = False
+
+
+class Accept(_Message):
+    type: Literal["accept"] = "accept"
+    callId: str = Field(max_length=128)
+
+
+class Decline(_Message):
+    type: Literal["decline"] = "decline"
+    callId: str = Field(max_length=128)
+
+
+class Hangup(_Message):
+    type: Literal["hangup"] = "hangup"
+    callId: str = Field(max_length=128)
+
+
+class Ping(_Message):
+    type: Literal["ping"] = "ping"
+
+
+ClientMessage = Annotated[Hello | Call | Accept | Decline | Hangup | Ping, Field(discriminator="type")]
+CLIENT_MESSAGE: TypeAdapter[Hello | Call | Accept | Decline | Hangup | Ping] = TypeAdapter(ClientMessage)
+
+
+# --- node → client -------------------------------------------------------------------------------------
+
+
+class Registered(_Message):
+    type: Literal["registered"] = "registered"
+    identity: str
+    nodeId: str
+    version: int
+
+
+class CallStarted(_Message):
+    type: Literal["call_started"] = "call_started"
+    requestId: str
+    callId: str
+
+
+class IncomingCall(_Message):
+    type: Literal["incoming_call"] = "incoming_call"
+    callId: str
+    from_: str = Field(alias="from")
+    fromDisplayName: str | None = None
+    video: bool = False
+
+    model_config = ConfigDict(extra="ignore", frozen=True, populate_by_name=True, serialize_by_alias=True)
+
+
+class Ringing(_Message):
+    type: Literal["ringing"] = "ringing"
+    callId: str
+
+
+class AnsweredElsewhere(_Message):
+    type: Literal["answered_elsewhere"] = "answered_elsewhere"
+    callId: str
+
+
+class Established(_Message):
+    type: Literal["established"] = "established"
+    callId: str
+
+
+class Media(_Message):
+    type: Literal["media"] = "media"
+    callId: str
+    whipUrl: str
+    ticket: str
+
+
+class HungUp(_Message):
+    type: Literal["hangup"] = "hangup"
+    callId: str
+    errorCode: str
+
+
+class Error(_Message):
+    type: Literal["error"] = "error"
+    code: str
+    text: str
+    requestId: str | None = None
+
+
+class Pong(_Message):
+    type: Literal["pong"] = "pong"
+
+
+NodeMessage = Annotated[
+    Registered | CallStarted | IncomingCall | Ringing | AnsweredElsewhere | Established | Media | HungUp | Error | Pong,
+    Field(discriminator="type"),
+]
+NODE_MESSAGE: TypeAdapter[
+    Registered | CallStarted | IncomingCall | Ringing | AnsweredElsewhere | Established | Media | HungUp | Error | Pong
+] = TypeAdapter(NodeMessage)

@@ -1,0 +1,49 @@
+"""`python -m switchboard_media`: serve until SIGTERM/SIGINT, then drain (refuse new sessions, end calls with
+proper events) and exit. Prints `SWITCHBOARD_MEDIA_READY <json>` once listening."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import signal
+
+from aiohttp import web
+
+from chalicelib.webrtc.service import token_key
+from switchboard_media.server import Node
+from switchboard_media.settings import NodeSettings
+
+
+async def serve() -> None:
+    settings = NodeSettings()
+    node = Node(settings, token_key())
+    runner = web.AppRunner(node.application(), handle_signals=False)
+    await runner.setup()
+    site = web.TCPSite(runner, settings.host, settings.port)
+    await site.start()
+    port = runner.addresses[0][1]
+    node.bind(settings.base_url(port))
+    print(
+        "SWITCHBOARD_MEDIA_READY " + json.dumps({"nodeId": settings.node_id, "url": settings.base_url(port)}),
+        flush=True,
+    )
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+    node.draining = True
+    if node.calls is not None:
+        await node.calls.shutdown()
+    await runner.cleanup()
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    asyncio.run(serve())
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,234 @@
+"""1:1 WebRTC calls (identity → identity) on this node: ringing every device of the callee, accept / decline / cancel,
+answered elsewhere, no-answer timeout, hangup. Each call has two legs, each a call record with Infobip's states and
+events, written through `chalicelib.calls.service` (run in a thread: it is synchronous DynamoDB I/O).
+
+Operations on one call are serialised by a per-call lock; the event loop never blocks on storage.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from chalicelib.contract import signalling as sig
+from switchboard_media.media import Leg, connect
+from switchboard_media.presence import Presence, Session
+from switchboard_media.settings import NodeSettings
+from switchboard_media.tickets import Tickets
+
+log = logging.getLogger(__name__)
+
+
+class CallError(Exception):
+    def __init__(self, code: str, text: str) -> None:
+        super().__init__(text)
+        self.code, self.text = code, text
+
+
+class CallRecords:
+    """The call-record side of a call, as the control plane's domain service writes it."""
+
+    async def start(
+        self, account_id: str, caller: Session, callee_identity: str, video: bool, node_id: str
+    ) -> tuple[str, str]:
+        from chalicelib.calls import service
+
+        caller_leg, callee_leg = await asyncio.to_thread(
+            service.start_webrtc_call,
+            account_id,
+            caller.identity,
+            caller.display_name,
+            callee_identity,
+            None,
+            video=video,
+            node_id=node_id,
+        )
+        return caller_leg.call_id, callee_leg.call_id
+
+    async def transition(self, name: str, account_id: str, call_id: str, *args: Any) -> None:
+        from chalicelib.calls import service
+
+        await asyncio.to_thread(getattr(service, name), account_id, call_id, *args)
+
+
+@dataclass
+class ActiveCall:
+    account_id: str
+    caller_leg: str
+    callee_leg: str
+    caller: Session
+    callee_identity: str
+    video: bool
+    ringing: list[Session] = field(default_factory=list)
+    callee: Session | None = None
+    media: dict[str, Leg] = field(default_factory=dict)
+    bridge: asyncio.Future[None] | None = None
+    ended: bool = False
+    timer: asyncio.TimerHandle | None = None
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+    @property
+    def established(self) -> bool:
+        return self.callee is not None
+
+
+class CallManager:
+    def __init__(
+        self, settings: NodeSettings, presence: Presence, tickets: Tickets, records: CallRecords, base_url: str
+    ) -> None:
+        self._settings = settings
+        self._presence = presence
+        self._tickets = tickets
+        self._records = records
+        self._base_url = base_url
+        self._calls: dict[str, ActiveCall] = {}  # by either leg id
+
+    def __len__(self) -> int:
+        return len({id(call) for call in self._calls.values()})
+
+    # --- client requests ------------------------------------------------------------------------------
+
+    async def place(self, session: Session, request: sig.Call) -> None:
+        if request.to == session.identity:
+            raise CallError("INVALID_DESTINATION", "an identity cannot call itself")
+        caller_leg, callee_leg = await self._records.start(
+            session.account_id, session, request.to, request.video, self._settings.node_id
+        )
+        call = ActiveCall(session.account_id, caller_leg, callee_leg, session, request.to, request.video)
+        self._calls[caller_leg] = self._calls[callee_leg] = call
+        await session.send(sig.CallStarted(requestId=request.requestId, callId=caller_leg))
+        async with call.lock:
+            devices = self._presence.devices(session.account_id, request.to)
+            if not devices:
+                await self._end(call, "DESTINATION_NOT_FOUND")
+                return
+            call.ringing = devices
+            incoming = sig.IncomingCall.model_validate(
+                {
+                    "callId": callee_leg,
+                    "from": session.identity,
+                    "fromDisplayName": session.display_name,
+                    "video": request.video,
+                }
+            )
+            await asyncio.gather(*(device.send(incoming) for device in devices))
+            await self._records.transition("ringing", call.account_id, callee_leg)
+            await self._records.transition("ringing", call.account_id, caller_leg)
+            await session.send(sig.Ringing(callId=caller_leg))
+            loop = asyncio.get_running_loop()
+            call.timer = loop.call_later(
+                self._settings.ring_timeout_seconds, lambda: asyncio.ensure_future(self._no_answer(call))
+            )
+
+    async def accept(self, session: Session, call_id: str) -> None:
+        call = self._ringing_call_for(session, call_id)
+        async with call.lock:
+            if call.ended or call.established:
+                raise CallError("CALL_NOT_RINGING", "the call is no longer ringing")
+            self._cancel_timer(call)
+            call.callee = session
+            others = [device for device in call.ringing if device is not session]
+            call.ringing = []
+            await asyncio.gather(*(device.send(sig.AnsweredElsewhere(callId=call_id)) for device in others))
+            await self._records.transition("establish", call.account_id, call.callee_leg)
+            await self._records.transition("establish", call.account_id, call.caller_leg)
+            caller_media, callee_media = self._media_leg(call.caller_leg), self._media_leg(call.callee_leg)
+            call.media = {call.caller_leg: caller_media, call.callee_leg: callee_media}
+            call.bridge = asyncio.ensure_future(connect(caller_media, callee_media))
+            for owner, leg in ((call.caller, call.caller_leg), (session, call.callee_leg)):
+                await owner.send(sig.Established(callId=leg))
+                await owner.send(
+                    sig.Media(callId=leg, whipUrl=f"{self._base_url}/whip/{leg}", ticket=self._tickets.issue(leg))
+                )
+
+    async def decline(self, session: Session, call_id: str) -> None:
+        call = self._ringing_call_for(session, call_id)
+        async with call.lock:
+            if not call.ended and not call.established:
+                await self._end(call, "REJECTED")
+
+    async def hangup(self, session: Session, call_id: str) -> None:
+        call = self._calls.get(call_id)
+        if call is None or session not in (call.caller, call.callee, *call.ringing):
+            raise CallError("UNKNOWN_CALL", f"no call {call_id} for this session")
+        async with call.lock:
+            if call.ended:
+                return
+            if call.established:
+                await self._end(call, "NORMAL_HANGUP")
+            elif session is call.caller:
+                await self._end(call, "CANCELLED")
+            else:
+                await self._end(call, "REJECTED")
+
+    async def session_closed(self, session: Session) -> None:
+        for call in {id(c): c for c in self._calls.values()}.values():
+            if session is call.caller or session is call.callee:
+                await self.hangup(session, call.caller_leg if session is call.caller else call.callee_leg)
+            elif session in call.ringing:
+                async with call.lock:
+                    call.ringing.remove(session)
+                    if not call.ringing and not call.ended and not call.established:
+                        await self._end(call, "DESTINATION_UNAVAILABLE")
+
+    async def whip_offer(self, leg_id: str, ticket: str, offer_sdp: str) -> str:
+        if not self._tickets.check(leg_id, ticket):
+            raise CallError("UNAUTHORIZED", "the media ticket is missing, expired or not for this leg")
+        call = self._calls.get(leg_id)
+        if call is None or call.ended or leg_id not in call.media:
+            raise CallError("UNKNOWN_CALL", f"no media session for {leg_id}")
+        return await call.media[leg_id].answer(offer_sdp)
+
+    async def shutdown(self, error_code: str = "SERVICE_UNAVAILABLE") -> None:
+        """End every call with proper events (the node is draining)."""
+        for call in {id(c): c for c in self._calls.values()}.values():
+            async with call.lock:
+                if not call.ended:
+                    await self._end(call, error_code)
+
+    # --- internals ------------------------------------------------------------------------------------
+
+    def _ringing_call_for(self, session: Session, call_id: str) -> ActiveCall:
+        call = self._calls.get(call_id)
+        if (
+            call is None
+            or call_id != call.callee_leg
+            or session.account_id != call.account_id
+            or session.identity != call.callee_identity
+        ):
+            raise CallError("UNKNOWN_CALL", f"no incoming call {call_id} for this session")
+        return call
+
+    def _media_leg(self, leg_id: str) -> Leg:
+        return Leg(leg_id, self._settings.ice_servers)
+
+    def _cancel_timer(self, call: ActiveCall) -> None:
+        if call.timer is not None:
+            call.timer.cancel()
+            call.timer = None
+
+    async def _no_answer(self, call: ActiveCall) -> None:
+        async with call.lock:
+            if not call.ended and not call.established:
+                await self._end(call, "NO_ANSWER")
+
+    async def _end(self, call: ActiveCall, error_code: str) -> None:
+        """Finish both legs with `error_code` and tell everyone involved. Caller holds `call.lock`."""
+        call.ended = True
+        self._cancel_timer(call)
+        for leg in (call.caller_leg, call.callee_leg):
+            try:
+                await self._records.transition("hangup", call.account_id, leg, error_code)
+            except Exception:
+                log.exception("could not record the end of leg %s", leg)
+        notices = [call.caller.send(sig.HungUp(callId=call.caller_leg, errorCode=error_code))]
+        for device in [call.callee] if call.callee else call.ringing:
+            notices.append(device.send(sig.HungUp(callId=call.callee_leg, errorCode=error_code)))
+        await asyncio.gather(*notices, return_exceptions=True)
+        if call.bridge is not None:
+            call.bridge.cancel()
+        await asyncio.gather(*(leg.close() for leg in call.media.values()), return_exceptions=True)
+        self._calls.pop(call.caller_leg, None)
+        self._calls.pop(call.callee_leg, None)

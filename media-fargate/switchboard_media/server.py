@@ -1,0 +1,69 @@
+"""The node's HTTP surface: `/healthz`, the signalling websocket `/ws`, and WHIP offers `POST /whip/{legId}`."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from switchboard_media import session
+from switchboard_media.calls import CallError, CallManager, CallRecords
+from switchboard_media.presence import Presence
+from switchboard_media.settings import NodeSettings
+from switchboard_media.tickets import Tickets
+
+MAX_SDP_BYTES = 64 * 1024
+
+
+class Node:
+    def __init__(self, settings: NodeSettings, token_key: bytes, records: CallRecords | None = None) -> None:
+        self.settings = settings
+        self.token_key = token_key
+        self.presence = Presence()
+        self.tickets = Tickets(settings.ticket_ttl_seconds)
+        self.records = records or CallRecords()
+        self.calls: CallManager | None = None
+        self.draining = False
+
+    def bind(self, base_url: str) -> None:
+        self.calls = CallManager(self.settings, self.presence, self.tickets, self.records, base_url)
+
+    async def health(self, request: web.Request) -> web.Response:
+        body = {
+            "status": "DRAINING" if self.draining else "UP",
+            "nodeId": self.settings.node_id,
+            "sessions": len(self.presence),
+            "calls": len(self.calls or ()),
+        }
+        return web.json_response(body, status=503 if self.draining else 200)
+
+    async def websocket(self, request: web.Request) -> web.StreamResponse:
+        if self.draining or self.calls is None:
+            return web.json_response({"error": "draining"}, status=503)
+        return await session.handle(request, self.presence, self.calls, self.token_key, self.settings.node_id)
+
+    async def whip(self, request: web.Request) -> web.Response:
+        assert self.calls is not None
+        if request.content_type != "application/sdp":
+            return web.json_response({"error": "send the offer as application/sdp"}, status=415)
+        if (request.content_length or 0) > MAX_SDP_BYTES:
+            return web.json_response({"error": "offer too large"}, status=413)
+        scheme, _, ticket = request.headers.get("Authorization", "").partition(" ")
+        leg_id = request.match_info["leg_id"]
+        try:
+            if scheme.lower() != "bearer":
+                raise CallError("UNAUTHORIZED", "send the media ticket as a Bearer credential")
+            answer = await self.calls.whip_offer(leg_id, ticket, await request.text())
+        except CallError as error:
+            status = 401 if error.code == "UNAUTHORIZED" else 404
+            return web.json_response({"error": error.code, "text": error.text}, status=status)
+        except ValueError as error:
+            return web.json_response({"error": "BAD_OFFER", "text": str(error)}, status=400)
+        return web.Response(
+            status=201, text=answer, content_type="application/sdp", headers={"Location": f"/whip/{leg_id}"}
+        )
+
+    def application(self) -> web.Application:
+        app = web.Application(client_max_size=MAX_SDP_BYTES)
+        app.router.add_get("/healthz", self.health)
+        app.router.add_get("/ws", self.websocket)
+        app.router.add_post("/whip/{leg_id}", self.whip)
+        return app

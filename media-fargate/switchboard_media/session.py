@@ -1,0 +1,156 @@
+"""One signalling websocket: authenticate with a WebRTC token, register presence, translate messages to the call
+manager and back. Bad frames get an `error` message; the session (and every other) keeps going."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+
+from aiohttp import WSMsgType, web
+from pydantic import BaseModel, ValidationError
+
+from chalicelib.contract import CONTRACT_VERSION
+from chalicelib.contract import signalling as sig
+from chalicelib.contract.tokens import TokenError, verify
+from switchboard_media.calls import CallError, CallManager
+from switchboard_media.presence import Presence
+
+log = logging.getLogger(__name__)
+HELLO_TIMEOUT_SECONDS = 10
+HARD_FRAME_LIMIT = 1024 * 1024  # above this aiohttp closes the socket; below it, big frames get an error
+
+
+OUTBOX_LIMIT = 256
+
+
+class SignallingSession:
+    """A registered device. Messages to it go through its own queue and writer task, so call control never waits on
+    one client's socket; a client that stops reading is disconnected when its queue fills."""
+
+    def __init__(self, ws: web.WebSocketResponse, account_id: str, identity: str, display_name: str | None) -> None:
+        self.ws = ws
+        self.account_id = account_id
+        self.identity = identity
+        self.display_name = display_name
+        self._outbox: asyncio.Queue[str | None] = asyncio.Queue(OUTBOX_LIMIT)
+        self._writer = asyncio.ensure_future(self._write())
+
+    async def send(self, message: object) -> None:
+        assert isinstance(message, BaseModel)
+        if self.ws.closed:
+            return
+        try:
+            self._outbox.put_nowait(message.model_dump_json(by_alias=True, exclude_none=True))
+        except asyncio.QueueFull:
+            log.warning("disconnecting %s: it stopped reading its messages", self.identity)
+            self._writer.cancel()
+            await self.ws.close(code=4408, message=b"too slow")
+
+    async def _write(self) -> None:
+        while (text := await self._outbox.get()) is not None:
+            try:
+                await self.ws.send_str(text)
+            except (ConnectionError, RuntimeError):
+                return
+
+    async def close(self) -> None:
+        """Let queued messages go out, then stop the writer."""
+        if not self._writer.done():
+            self._outbox.put_nowait(None)
+            try:
+                await asyncio.wait_for(asyncio.shield(self._writer), 2)
+            except TimeoutError:
+                self._writer.cancel()
+
+
+async def _error(ws: web.WebSocketResponse, code: str, text: str, request_id: str | None = None) -> None:
+    if not ws.closed:
+        await ws.send_str(sig.Error(code=code, text=text, requestId=request_id).model_dump_json(exclude_none=True))
+
+
+async def _authenticate(ws: web.WebSocketResponse, token_key: bytes) -> tuple[str, str, str | None] | None:
+    try:
+        frame = await ws.receive(timeout=HELLO_TIMEOUT_SECONDS)
+    except TimeoutError:
+        await _error(ws, "UNAUTHENTICATED", "send hello with a token first")
+        return None
+    if frame.type != WSMsgType.TEXT:
+        await _error(ws, "UNAUTHENTICATED", "send hello with a token first")
+        return None
+    try:
+        hello = sig.CLIENT_MESSAGE.validate_json(frame.data)
+        if not isinstance(hello, sig.Hello):
+            raise ValueError("not hello")
+        claims = verify(hello.token, token_key, now=time.time())
+    except TokenError as error:
+        await _error(ws, "UNAUTHENTICATED", str(error))
+        return None
+    except (ValidationError, ValueError):
+        await _error(ws, "UNAUTHENTICATED", "the first message must be hello with a token")
+        return None
+    return claims.acc, claims.identity, claims.name
+
+
+async def handle(
+    request: web.Request, presence: Presence, calls: CallManager, token_key: bytes, node_id: str
+) -> web.WebSocketResponse:
+    ws = web.WebSocketResponse(heartbeat=20, max_msg_size=HARD_FRAME_LIMIT)
+    await ws.prepare(request)
+    identity = await _authenticate(ws, token_key)
+    if identity is None:
+        await ws.close(code=4401, message=b"unauthenticated")
+        return ws
+    session = SignallingSession(ws, *identity)
+    presence.add(session)
+    await session.send(sig.Registered(identity=session.identity, nodeId=node_id, version=CONTRACT_VERSION))
+    try:
+        async for frame in ws:
+            if frame.type == WSMsgType.TEXT:
+                # shielded: aiohttp cancels this handler when the client goes away, and a call operation must
+                # never stop half-way because one party disconnected
+                await asyncio.shield(_dispatch(session, frame.data, calls))
+            elif frame.type == WSMsgType.BINARY:
+                await _error(ws, "BAD_MESSAGE", "binary frames are not part of the protocol")
+    finally:
+        presence.remove(session)
+        await asyncio.shield(_cleanup(session, calls))
+    return ws
+
+
+async def _cleanup(session: SignallingSession, calls: CallManager) -> None:
+    try:
+        await calls.session_closed(session)
+    finally:
+        await session.close()
+
+
+async def _dispatch(session: SignallingSession, data: str, calls: CallManager) -> None:
+    if len(data) > sig.MAX_FRAME_BYTES:
+        await _error(session.ws, "MESSAGE_TOO_LARGE", f"frames are limited to {sig.MAX_FRAME_BYTES} bytes")
+        return
+    try:
+        message = sig.CLIENT_MESSAGE.validate_json(data)
+    except ValidationError as error:
+        await _error(session.ws, "BAD_MESSAGE", error.errors(include_url=False)[0]["msg"][:200])
+        return
+    request_id = getattr(message, "requestId", None)
+    try:
+        match message:
+            case sig.Call():
+                await calls.place(session, message)
+            case sig.Accept():
+                await calls.accept(session, message.callId)
+            case sig.Decline():
+                await calls.decline(session, message.callId)
+            case sig.Hangup():
+                await calls.hangup(session, message.callId)
+            case sig.Ping():
+                await session.send(sig.Pong())
+            case sig.Hello():
+                await _error(session.ws, "BAD_MESSAGE", "already registered")
+    except CallError as error:
+        await _error(session.ws, error.code, error.text, request_id)
+    except Exception:
+        log.exception("signalling request failed")
+        await _error(session.ws, "INTERNAL_ERROR", "the request could not be completed", request_id)

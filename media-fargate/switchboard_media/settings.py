@@ -1,0 +1,26 @@
+"""The media node's settings (prefix SWITCHBOARD_MEDIA_), read once at start-up. The shared SWITCHBOARD_* settings
+(tables, keys) are the control plane's, read by `chalicelib.core.settings`."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class NodeSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="SWITCHBOARD_MEDIA_", extra="ignore")
+
+    node_id: str = Field(default_factory=lambda: f"node-{uuid.uuid4().hex[:12]}")
+    host: str = "127.0.0.1"
+    port: int = 8100
+    public_url: str | None = None  # how clients reach this node; default http://<host>:<port>
+    ice_servers: list[dict[str, Any]] = []  # never aiortc's default public STUN server
+    ring_timeout_seconds: float = 60.0
+    ticket_ttl_seconds: int = 60
+    capacity: int = 200
+
+    def base_url(self, bound_port: int) -> str:
+        return (self.public_url or f"http://{self.host}:{bound_port}").rstrip("/")

@@ -1,0 +1,134 @@
+"""A call as the SDK sees it: state, awaitables for its milestones, and its media session (WHIP to the node)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from typing import TYPE_CHECKING
+
+import aiohttp
+from aiortc import RTCConfiguration, RTCIceServer, RTCPeerConnection, RTCSessionDescription
+from aiortc.mediastreams import MediaStreamTrack
+
+from chalicelib.contract import signalling as sig
+from switchboard_rtc.audio import AudioSink, ToneSource
+
+if TYPE_CHECKING:
+    from switchboard_rtc.client import RtcClient
+
+
+class CallEnded(Exception):
+    def __init__(self, error_code: str) -> None:
+        super().__init__(error_code)
+        self.error_code = error_code
+
+
+class Call:
+    def __init__(
+        self,
+        client: RtcClient,
+        call_id: str,
+        peer: str,
+        *,
+        incoming: bool,
+        video: bool = False,
+        peer_display_name: str | None = None,
+    ) -> None:
+        self.client = client
+        self.id = call_id
+        self.peer = peer
+        self.peer_display_name = peer_display_name
+        self.incoming = incoming
+        self.video = video
+        self.state = "RINGING" if incoming else "CALLING"
+        self.error_code: str | None = None
+        self.audio_source: MediaStreamTrack | None = None
+        self.audio_sink: AudioSink | None = None
+        self.pc: RTCPeerConnection | None = None
+        self._ringing = asyncio.Event()
+        self._established = asyncio.Event()
+        self._media_connected = asyncio.Event()
+        self._ended = asyncio.Event()
+
+    # --- what the application does --------------------------------------------------------------------
+
+    async def accept(self, audio_source: MediaStreamTrack | None = None, audio_sink: AudioSink | None = None) -> None:
+        self.audio_source, self.audio_sink = audio_source, audio_sink
+        await self.client.send(sig.Accept(callId=self.id))
+
+    async def decline(self) -> None:
+        await self.client.send(sig.Decline(callId=self.id))
+
+    async def hangup(self) -> None:
+        await self.client.send(sig.Hangup(callId=self.id))
+
+    async def ringing(self, timeout: float = 10) -> None:
+        await asyncio.wait_for(self._wait(self._ringing), timeout)
+
+    async def established(self, timeout: float = 10) -> None:
+        await asyncio.wait_for(self._wait(self._established), timeout)
+
+    async def media_connected(self, timeout: float = 15) -> None:
+        await asyncio.wait_for(self._wait(self._media_connected), timeout)
+
+    async def ended(self, timeout: float = 10) -> str:
+        await asyncio.wait_for(self._ended.wait(), timeout)
+        assert self.error_code is not None
+        return self.error_code
+
+    async def _wait(self, milestone: asyncio.Event) -> None:
+        waiter = asyncio.ensure_future(milestone.wait())
+        ended = asyncio.ensure_future(self._ended.wait())
+        try:
+            await asyncio.wait({waiter, ended}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            waiter.cancel()
+            ended.cancel()
+        if not milestone.is_set():
+            raise CallEnded(self.error_code or "UNKNOWN")
+
+    # --- what the node tells us -----------------------------------------------------------------------
+
+    def on_ringing(self) -> None:
+        self.state = "RINGING"
+        self._ringing.set()
+
+    def on_established(self) -> None:
+        self.state = "ESTABLISHED"
+        self._established.set()
+
+    async def on_media(self, message: sig.Media) -> None:
+        self.pc = RTCPeerConnection(RTCConfiguration(iceServers=[RTCIceServer(**s) for s in self.client.ice_servers]))
+        source = self.audio_source or ToneSource(0)
+        self.pc.addTransceiver(source, direction="sendrecv")
+
+        @self.pc.on("track")
+        def on_track(track: MediaStreamTrack) -> None:
+            if track.kind == "audio" and self.audio_sink is not None:
+                self.audio_sink.consume(track)
+
+        @self.pc.on("connectionstatechange")
+        def on_state() -> None:
+            if self.pc is not None and self.pc.connectionState == "connected":
+                self._media_connected.set()
+
+        await self.pc.setLocalDescription(await self.pc.createOffer())
+        headers = {"Authorization": f"Bearer {message.ticket}", "Content-Type": "application/sdp"}
+        async with self.client.http.post(message.whipUrl, data=self.pc.localDescription.sdp, headers=headers) as r:
+            if r.status != 201:
+                raise aiohttp.ClientResponseError(r.request_info, r.history, status=r.status, message=await r.text())
+            answer = await r.text()
+        await self.pc.setRemoteDescription(RTCSessionDescription(sdp=answer, type="answer"))
+
+    async def on_hangup(self, error_code: str) -> None:
+        self.state = "FINISHED" if self._established.is_set() else error_code
+        self.error_code = error_code
+        self._ended.set()
+        await self.close_media()
+
+    async def close_media(self) -> None:
+        if self.audio_sink is not None:
+            await self.audio_sink.stop()
+        if self.pc is not None:
+            with contextlib.suppress(Exception):
+                await self.pc.close()

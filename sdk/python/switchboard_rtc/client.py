@@ -1,0 +1,161 @@
+"""The connection to a media node: presence of one identity (one device), calls out and in."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import logging
+from collections.abc import Callable
+from typing import Any
+
+import aiohttp
+from aiortc.mediastreams import MediaStreamTrack
+from pydantic import BaseModel, ValidationError
+
+from chalicelib.contract import signalling as sig
+from switchboard_rtc.audio import AudioSink
+from switchboard_rtc.call import Call
+
+log = logging.getLogger(__name__)
+
+
+class RtcError(Exception):
+    def __init__(self, code: str, text: str) -> None:
+        super().__init__(f"{code}: {text}")
+        self.code, self.text = code, text
+
+
+class RtcClient:
+    def __init__(
+        self,
+        http: aiohttp.ClientSession,
+        ws: aiohttp.ClientWebSocketResponse,
+        identity: str,
+        ice_servers: list[dict[str, Any]],
+    ) -> None:
+        self.http = http
+        self.ws = ws
+        self.identity = identity
+        self.ice_servers = ice_servers
+        self.calls: dict[str, Call] = {}
+        self.incoming_calls: asyncio.Queue[Call] = asyncio.Queue()
+        self.errors: asyncio.Queue[sig.Error] = asyncio.Queue()
+        self._handlers: dict[str, list[Callable[[Any], Any]]] = {}
+        self._pending: dict[str, asyncio.Future[str]] = {}
+        self._request_ids = (str(n) for n in itertools.count(1))
+        self._reader = asyncio.ensure_future(self._read())
+
+    @classmethod
+    async def connect(
+        cls, node_url: str, token: str, ice_servers: list[dict[str, Any]] | None = None, timeout: float = 10
+    ) -> RtcClient:
+        http = aiohttp.ClientSession()
+        try:
+            ws = await http.ws_connect(node_url.rstrip("/").replace("http", "ws", 1) + "/ws", heartbeat=20)
+            await ws.send_str(sig.Hello(token=token).model_dump_json())
+            first = sig.NODE_MESSAGE.validate_json((await ws.receive(timeout=timeout)).data)
+        except BaseException:
+            await http.close()
+            raise
+        if isinstance(first, sig.Error):
+            await http.close()
+            raise RtcError(first.code, first.text)
+        assert isinstance(first, sig.Registered)
+        return cls(http, ws, first.identity, ice_servers or [])
+
+    def on(self, event: str, handler: Callable[[Any], Any]) -> None:
+        """Events: "incoming_call" (Call), "error" (sig.Error)."""
+        self._handlers.setdefault(event, []).append(handler)
+
+    async def send(self, message: BaseModel) -> None:
+        await self.ws.send_str(message.model_dump_json(by_alias=True))
+
+    async def call_webrtc(
+        self,
+        identity: str,
+        audio_source: MediaStreamTrack | None = None,
+        audio_sink: AudioSink | None = None,
+        video: bool = False,
+        timeout: float = 10,
+    ) -> Call:
+        request_id = next(self._request_ids)
+        started: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+        self._pending[request_id] = started
+        await self.send(sig.Call(requestId=request_id, to=identity, video=video))
+        try:
+            call_id = await asyncio.wait_for(started, timeout)
+        finally:
+            self._pending.pop(request_id, None)
+        call = self.calls[call_id]
+        call.peer = identity
+        call.audio_source, call.audio_sink = audio_source, audio_sink
+        return call
+
+    async def close(self) -> None:
+        for call in list(self.calls.values()):
+            await call.close_media()
+        self._reader.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._reader
+        await self.ws.close()
+        await self.http.close()
+
+    async def _emit(self, event: str, payload: Any) -> None:
+        for handler in self._handlers.get(event, []):
+            result = handler(payload)
+            if asyncio.iscoroutine(result):
+                await result
+
+    async def _read(self) -> None:
+        async for frame in self.ws:
+            if frame.type != aiohttp.WSMsgType.TEXT:
+                continue
+            try:
+                message = sig.NODE_MESSAGE.validate_json(frame.data)
+            except ValidationError:
+                log.warning("ignored an unknown message from the node: %s", frame.data[:200])
+                continue
+            try:
+                await self._handle(message)
+            except Exception:
+                log.exception("handling %s failed", message.type)
+
+    async def _handle(self, message: BaseModel) -> None:
+        match message:
+            case sig.CallStarted():
+                self.calls[message.callId] = Call(self, message.callId, "", incoming=False)
+                future = self._pending.get(message.requestId)
+                if future is not None and not future.done():
+                    future.set_result(message.callId)
+            case sig.IncomingCall():
+                call = Call(
+                    self,
+                    message.callId,
+                    message.from_,
+                    incoming=True,
+                    video=message.video,
+                    peer_display_name=message.fromDisplayName,
+                )
+                self.calls[call.id] = call
+                await self.incoming_calls.put(call)
+                await self._emit("incoming_call", call)
+            case sig.Ringing():
+                self._call(message.callId).on_ringing()
+            case sig.Established():
+                self._call(message.callId).on_established()
+            case sig.Media():
+                await self._call(message.callId).on_media(message)
+            case sig.AnsweredElsewhere():
+                await self._call(message.callId).on_hangup("ANSWERED_ELSEWHERE")
+            case sig.HungUp():
+                await self._call(message.callId).on_hangup(message.errorCode)
+            case sig.Error():
+                future = self._pending.get(message.requestId or "")
+                if future is not None and not future.done():
+                    future.set_exception(RtcError(message.code, message.text))
+                await self.errors.put(message)
+                await self._emit("error", message)
+
+    def _call(self, call_id: str) -> Call:
+        return self.calls[call_id]

@@ -1,0 +1,67 @@
+"""Media tests run a real media node (aiohttp + aiortc) in-process on loopback and real SDK clients against it.
+
+Call records go to a fake that keeps the transitions in memory (it lives here, with the tests): these tests are
+about signalling and media; the records and their events are covered with the real service in tests/functional
+and end to end in tests/integration.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+import uuid
+from dataclasses import dataclass, field
+
+import pytest
+import pytest_asyncio
+from aiohttp.test_utils import TestServer
+
+from chalicelib.contract.tokens import TokenClaims, sign
+from switchboard_media.calls import CallRecords
+from switchboard_media.server import Node
+from switchboard_media.settings import NodeSettings
+
+KEY = os.urandom(32)
+ACCOUNT = "account-media"
+
+
+def token(identity: str, *, account: str = ACCOUNT, ttl: int = 600, key: bytes = KEY, name: str | None = None) -> str:
+    now = int(time.time())
+    claims = TokenClaims(acc=account, identity=identity, name=name, iat=now, exp=now + ttl, jti=uuid.uuid4().hex)
+    return sign(claims, key)
+
+
+@dataclass
+class FakeRecords(CallRecords):
+    transitions: list[tuple[str, str, tuple[object, ...]]] = field(default_factory=list)
+    legs: dict[str, str] = field(default_factory=dict)  # leg id -> identity
+
+    async def start(self, account_id, caller, callee_identity, video, node_id):
+        caller_leg, callee_leg = f"leg-{uuid.uuid4().hex[:8]}", f"leg-{uuid.uuid4().hex[:8]}"
+        self.legs.update({caller_leg: caller.identity, callee_leg: callee_identity})
+        self.transitions += [("start", caller_leg, ()), ("start", callee_leg, ())]
+        return caller_leg, callee_leg
+
+    async def transition(self, name, account_id, call_id, *args):
+        self.transitions.append((name, call_id, args))
+
+    def of(self, leg: str) -> list[str]:
+        return [name if not args else f"{name}:{args[0]}" for name, call, args in self.transitions if call == leg]
+
+
+@pytest.fixture
+def records() -> FakeRecords:
+    return FakeRecords()
+
+
+@pytest_asyncio.fixture
+async def node(records: FakeRecords):
+    settings = NodeSettings(ring_timeout_seconds=3)
+    media_node = Node(settings, KEY, records)
+    server = TestServer(media_node.application(), host="127.0.0.1")
+    await server.start_server()
+    media_node.bind(str(server.make_url("")).rstrip("/"))
+    yield media_node, str(server.make_url("")).rstrip("/")
+    if media_node.calls is not None:
+        await media_node.calls.shutdown()
+    await server.close()

@@ -1,0 +1,124 @@
+"""1:1 calls through a real media node with real SDK clients: signalling, and audio checked by its content."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from switchboard_rtc import AudioSink, CallEnded, RtcClient, ToneSource
+from tests.media.conftest import token
+from tests.support.audio import dominant_frequency, rms
+
+pytestmark = pytest.mark.asyncio
+
+
+async def clients(url: str, *identities: str) -> list[RtcClient]:
+    return [await RtcClient.connect(url, token(identity, name=f"{identity} display")) for identity in identities]
+
+
+async def test_tones_cross_a_call_both_ways(node, records):
+    _, url = node
+    alice, bob = await clients(url, "alice", "bob")
+    alice_hears, bob_hears = AudioSink(), AudioSink()
+    try:
+        call = await alice.call_webrtc("bob", audio_source=ToneSource(1000), audio_sink=alice_hears)
+        await call.ringing()
+        incoming = await asyncio.wait_for(bob.incoming_calls.get(), 5)
+        assert (incoming.peer, incoming.peer_display_name) == ("alice", "alice display")
+        await incoming.accept(audio_source=ToneSource(2000), audio_sink=bob_hears)
+        await asyncio.gather(call.established(), incoming.established())
+        await asyncio.gather(call.media_connected(), incoming.media_connected())
+        await asyncio.sleep(1.5)
+        bob_heard, alice_heard = list(bob_hears.samples[-48000:]), list(alice_hears.samples[-48000:])
+        assert len(bob_heard) >= 24000 and len(alice_heard) >= 24000
+        assert abs(dominant_frequency(bob_heard) - 1000) < 20
+        assert abs(dominant_frequency(alice_heard) - 2000) < 20
+        await call.hangup()
+        assert await incoming.ended() == "NORMAL_HANGUP"
+        assert await call.ended() == "NORMAL_HANGUP"
+        assert records.of(call.id) == ["start", "ringing", "establish", "hangup:NORMAL_HANGUP"]
+        assert records.of(incoming.id) == ["start", "ringing", "establish", "hangup:NORMAL_HANGUP"]
+    finally:
+        for client in (alice, bob):
+            await client.close()
+
+
+async def test_every_device_rings_and_the_others_hear_answered_elsewhere(node, records):
+    _, url = node
+    alice, bob_phone, bob_laptop = await clients(url, "alice", "bob", "bob")
+    try:
+        call = await alice.call_webrtc("bob")
+        on_phone = await asyncio.wait_for(bob_phone.incoming_calls.get(), 5)
+        on_laptop = await asyncio.wait_for(bob_laptop.incoming_calls.get(), 5)
+        assert on_phone.id == on_laptop.id
+        await on_laptop.accept()
+        await call.established()
+        assert await on_phone.ended() == "ANSWERED_ELSEWHERE"
+        await on_laptop.hangup()
+        assert await call.ended() == "NORMAL_HANGUP"
+    finally:
+        for client in (alice, bob_phone, bob_laptop):
+            await client.close()
+
+
+async def test_decline_cancel_no_answer_and_offline(node, records):
+    _, url = node
+    alice, bob = await clients(url, "alice", "bob")
+    try:
+        call = await alice.call_webrtc("bob")
+        await (await asyncio.wait_for(bob.incoming_calls.get(), 5)).decline()
+        assert await call.ended() == "REJECTED"
+
+        call = await alice.call_webrtc("bob")
+        ringing_at_bob = await asyncio.wait_for(bob.incoming_calls.get(), 5)
+        await call.hangup()
+        assert await ringing_at_bob.ended() == "CANCELLED"
+        assert await call.ended() == "CANCELLED"
+
+        call = await alice.call_webrtc("bob")
+        assert await call.ended(timeout=8) == "NO_ANSWER"  # the node's ring timeout is 3 s here
+        assert records.of(call.id)[-1] == "hangup:NO_ANSWER"
+
+        call = await alice.call_webrtc("carol")
+        assert await call.ended() == "DESTINATION_NOT_FOUND"
+        with pytest.raises(CallEnded):
+            await call.established()
+    finally:
+        for client in (alice, bob):
+            await client.close()
+
+
+async def test_hanging_up_by_disconnecting(node, records):
+    _, url = node
+    alice, bob = await clients(url, "alice", "bob")
+    try:
+        call = await alice.call_webrtc("bob")
+        incoming = await asyncio.wait_for(bob.incoming_calls.get(), 5)
+        await incoming.accept()
+        await call.established()
+        await bob.close()
+        assert await call.ended() == "NORMAL_HANGUP"
+    finally:
+        await alice.close()
+
+
+async def test_audio_stops_reaching_the_far_end_when_the_source_is_silent(node, records):
+    _, url = node
+    alice, bob = await clients(url, "alice", "bob")
+    bob_hears = AudioSink()
+    try:
+        tone = ToneSource(1000)
+        call = await alice.call_webrtc("bob", audio_source=tone)
+        incoming = await asyncio.wait_for(bob.incoming_calls.get(), 5)
+        await incoming.accept(audio_sink=bob_hears)
+        await incoming.media_connected()
+        await asyncio.sleep(1.0)
+        assert rms(bob_hears.samples[-9600:]) > 1000
+        tone.frequency = 0
+        await asyncio.sleep(1.0)
+        assert rms(bob_hears.samples[-9600:]) < 100
+        await call.hangup()
+    finally:
+        for client in (alice, bob):
+            await client.close()
