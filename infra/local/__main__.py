@@ -45,6 +45,7 @@ def main() -> int:
 
     from app import app
     from chalicelib.accounts.service import ensure_account_with_key
+    from infra.local.media import start_media_node
     from infra.local.pump import Pump
     from infra.local.server import ApiServer
     from infra.resources import EVENT_SOURCES
@@ -58,6 +59,7 @@ def main() -> int:
     server = ApiServer(app, port)
     server.start()
     api_url = f"http://127.0.0.1:{server.port}"
+    media = start_media_node(ROOT, int(os.environ.get("SWITCHBOARD_MEDIA_PORT", "8100")))
 
     stopping = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -67,6 +69,7 @@ def main() -> int:
         f"Switchboard is running (stage local)\n"
         f"  API            {api_url}\n"
         f"  health         {api_url}/health\n"
+        f"  media node     {media.url} ({media.node_id})\n"
         f"  embedded AWS   {aws.endpoint}\n"
         f"  account        {account.accountId} (user 'dev', password {dev_password})\n"
         f"  API key        {dev_key}\n"
@@ -76,6 +79,7 @@ def main() -> int:
     )
     ready = {
         "apiUrl": api_url,
+        "mediaUrl": media.url,
         "awsEndpoint": aws.endpoint,
         "apiKey": dev_key,
         "accountId": account.accountId,
@@ -89,6 +93,7 @@ def main() -> int:
 
     stopping.wait()
     print("Stopping…", flush=True)
+    media.stop()
     server.stop()
     pump.stop()
     aws.stop()

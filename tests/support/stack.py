@@ -81,7 +81,13 @@ def _clean_environment() -> dict[str, str]:
 
 
 def start_stack(**environment: str) -> Stack:
-    env = {**_clean_environment(), "SWITCHBOARD_API_PORT": "0", "PYTHONUNBUFFERED": "1", **environment}
+    env = {
+        **_clean_environment(),
+        "SWITCHBOARD_API_PORT": "0",
+        "SWITCHBOARD_MEDIA_PORT": "0",
+        "PYTHONUNBUFFERED": "1",
+        **environment,
+    }
     process = subprocess.Popen(
         [sys.executable, "-m", "infra.local"],
         cwd=ROOT,
