@@ -1,0 +1,194 @@
+"""Infobip's call objects with Infobip's field names (reference §3 and §4, voice OpenAPI 3.210.0): `Call`, `CallLog`,
+the `CallEndpoint` variants, `MediaProperties`, `ErrorCodeInfo`, and the event payloads that carry them.
+
+`from` is a Python keyword, so those fields are `from_` with the alias `from`: dump with `by_alias=True`
+(`wire()` does). Unknown fields are ignored on input, like everywhere in the API.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class CallState(StrEnum):
+    CALLING = "CALLING"
+    RINGING = "RINGING"
+    PRE_ESTABLISHED = "PRE_ESTABLISHED"
+    ESTABLISHED = "ESTABLISHED"
+    FINISHED = "FINISHED"
+    FAILED = "FAILED"
+    CANCELLED = "CANCELLED"
+    NO_ANSWER = "NO_ANSWER"
+    BUSY = "BUSY"
+
+
+class CallDirection(StrEnum):
+    """As seen by the platform: INBOUND calls come to it (the caller's leg), OUTBOUND calls it places."""
+
+    INBOUND = "INBOUND"
+    OUTBOUND = "OUTBOUND"
+
+
+class CallEndpointType(StrEnum):
+    PHONE = "PHONE"
+    SIP = "SIP"
+    WEBRTC = "WEBRTC"
+    VIBER = "VIBER"
+    WHATSAPP = "WHATSAPP"
+    WEBSOCKET = "WEBSOCKET"
+
+
+class HangupSource(StrEnum):
+    ENDPOINT = "ENDPOINT"
+    API = "API"
+    PLATFORM = "PLATFORM"
+
+
+class Schema(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True, populate_by_name=True)
+
+    def wire(self) -> dict[str, Any]:
+        """The JSON object as Infobip spells it (aliases, no nulls)."""
+        return self.model_dump(mode="json", by_alias=True, exclude_none=True)
+
+
+# --- endpoints: the caller of an inbound call, the callee of an outbound call ----------------------------------
+
+
+class WebRtcEndpoint(Schema):
+    type: Literal["WEBRTC"] = "WEBRTC"
+    identity: str = Field(min_length=1)
+    displayName: str | None = None
+
+
+class PhoneEndpoint(Schema):
+    type: Literal["PHONE"] = "PHONE"
+    phoneNumber: str = Field(min_length=1)
+
+
+class SipEndpoint(Schema):
+    type: Literal["SIP"] = "SIP"
+    username: str = Field(min_length=1)
+    sipTrunkId: str = Field(min_length=1)
+    customHeaders: dict[str, str] | None = None
+
+
+class ViberEndpoint(Schema):
+    type: Literal["VIBER"] = "VIBER"
+    phoneNumber: str = Field(min_length=1)
+
+
+class WhatsAppEndpoint(Schema):
+    type: Literal["WHATSAPP"] = "WHATSAPP"
+    phoneNumber: str = Field(min_length=1)
+
+
+class WebsocketEndpoint(Schema):
+    type: Literal["WEBSOCKET"] = "WEBSOCKET"
+    websocketEndpointConfigId: str = Field(min_length=1)
+    identifier: str | None = None
+
+
+CallEndpoint = Annotated[
+    WebRtcEndpoint | PhoneEndpoint | SipEndpoint | ViberEndpoint | WhatsAppEndpoint | WebsocketEndpoint,
+    Field(discriminator="type"),
+]
+
+
+# --- media, platform, error code ----------------------------------------------------------------------------
+
+
+class AudioMediaProperties(Schema):
+    muted: bool | None = None
+    userMuted: bool | None = None
+    deaf: bool | None = None
+
+
+class VideoMediaProperties(Schema):
+    camera: bool | None = None
+    screenShare: bool | None = None
+    blind: bool | None = None
+
+
+class MediaProperties(Schema):
+    audio: AudioMediaProperties | None = None
+    video: VideoMediaProperties | None = None
+
+
+class Platform(Schema):
+    applicationId: str | None = Field(default=None, max_length=255)
+    entityId: str | None = Field(default=None, max_length=255)
+
+
+class ErrorCodeInfo(Schema):
+    id: int
+    name: str
+    description: str
+
+
+# --- the call, live and as a log ----------------------------------------------------------------------------
+
+
+class Call(Schema):
+    id: str = Field(max_length=128)
+    endpoint: CallEndpoint
+    from_: str | None = Field(default=None, alias="from")
+    to: str | None = None
+    direction: CallDirection
+    state: CallState
+    media: MediaProperties | None = None
+    startTime: str | None = None
+    answerTime: str | None = None
+    endTime: str | None = None
+    parentCallId: str | None = Field(default=None, max_length=128)
+    ringDuration: int | None = None
+    callsConfigurationId: str | None = None
+    platform: Platform | None = None
+    conferenceId: str | None = Field(default=None, max_length=128)
+    customData: dict[str, str] | None = None
+    dialogId: str | None = Field(default=None, max_length=128)
+    externalId: str | None = None
+
+
+class CallLog(Schema):
+    callId: str = Field(max_length=128)
+    endpoint: CallEndpoint
+    from_: str | None = Field(default=None, alias="from")
+    to: str | None = None
+    direction: CallDirection
+    state: CallState
+    startTime: str | None = None
+    answerTime: str | None = None
+    endTime: str | None = None
+    parentCallId: str | None = Field(default=None, max_length=128)
+    ringDuration: int | None = None
+    callsConfigurationIds: list[str] | None = None
+    platform: Platform | None = None
+    conferenceIds: list[str] | None = None
+    duration: int | None = None
+    hasCameraVideo: bool | None = None
+    hasScreenshareVideo: bool | None = None
+    errorCode: ErrorCodeInfo | None = None
+    customData: dict[str, str] | None = None
+    dialogId: str | None = Field(default=None, max_length=128)
+    hangupSource: HangupSource | None = None
+    externalId: str | None = None
+
+
+# --- event payloads (the envelope's `properties`) -------------------------------------------------------------
+
+
+class CallProperties(Schema):
+    """CALL_RECEIVED, CALL_STARTED, CALL_RINGING, CALL_PRE_ESTABLISHED, CALL_ESTABLISHED (and later others)."""
+
+    call: Call
+    apiBaseUrl: str | None = None
+
+
+class CallWithErrorCodeProperties(Schema):
+    """CALL_FINISHED and CALL_FAILED."""
+
+    callLog: CallLog
