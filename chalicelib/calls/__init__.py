@@ -10,3 +10,38 @@ CALL_PRE_ESTABLISHED, CALL_ESTABLISHED, CALL_FINISHED, CALL_FAILED), written thr
 
 The media node uses the service for 1:1 WebRTC calls; the Calls API routes will build on the same functions.
 """
+
+from chalicelib.calls.errors import CallNotFound, IllegalTransition, InvalidErrorCode
+from chalicelib.calls.records import CallMedia, CallRecord
+from chalicelib.calls.schemas import CallDirection, CallState, HangupSource
+from chalicelib.calls.service import (
+    establish,
+    fail,
+    get_call,
+    hangup,
+    pre_establish,
+    ringing,
+    start_webrtc_call,
+    to_call_log,
+    to_infobip,
+)
+
+__all__ = [
+    "CallDirection",
+    "CallMedia",
+    "CallNotFound",
+    "CallRecord",
+    "CallState",
+    "HangupSource",
+    "IllegalTransition",
+    "InvalidErrorCode",
+    "establish",
+    "fail",
+    "get_call",
+    "hangup",
+    "pre_establish",
+    "ringing",
+    "start_webrtc_call",
+    "to_call_log",
+    "to_infobip",
+]

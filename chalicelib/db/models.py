@@ -198,6 +198,45 @@ class DeadLetter(BaseModel):
     expires_at = TTLAttribute()
 
 
+# --- calls --------------------------------------------------------------------------------------------
+
+
+class CallLeg(BaseModel):
+    """One call leg (Infobip's `Call` / `CallLog`). Keyed by account, so another account's call id is unknown.
+
+    Live and finished legs share the table: a finished leg is its history entry, kept two months (`expires_at`).
+    `state` is the optimistic-concurrency guard: every change is written on condition of the state it was read in.
+    """
+
+    class Meta(TableMeta):
+        base_name = "calls"
+
+    account_id = UnicodeAttribute(hash_key=True)
+    call_id = UnicodeAttribute(range_key=True)
+    endpoint = MapAttribute[str, object]()  # Infobip's CallEndpoint JSON (WEBRTC, PHONE, SIP, VIBER, ...)
+    endpoint_type = UnicodeAttribute()
+    from_id = UnicodeAttribute(null=True)
+    to_id = UnicodeAttribute(null=True)
+    direction = UnicodeAttribute()  # INBOUND | OUTBOUND
+    state = UnicodeAttribute()
+    audio = BooleanAttribute(default=True)
+    video = BooleanAttribute(default=False)
+    start_time = UTCDateTimeAttribute()
+    ring_time = UTCDateTimeAttribute(null=True)
+    answer_time = UTCDateTimeAttribute(null=True)
+    end_time = UTCDateTimeAttribute(null=True)
+    error_code = UnicodeAttribute(null=True)
+    hangup_source = UnicodeAttribute(null=True)
+    calls_configuration_id = UnicodeAttribute(null=True)
+    application_id = UnicodeAttribute(null=True)
+    entity_id = UnicodeAttribute(null=True)
+    custom_data = MapAttribute[str, str](null=True)
+    peer_call_id = UnicodeAttribute(null=True)
+    parent_call_id = UnicodeAttribute(null=True)
+    node_id = UnicodeAttribute(null=True)
+    expires_at = TTLAttribute()
+
+
 ALL_MODELS: tuple[type[BaseModel], ...] = (
     Account,
     ApiKey,
@@ -208,4 +247,5 @@ ALL_MODELS: tuple[type[BaseModel], ...] = (
     OutboxEvent,
     DeliveryAttempt,
     DeadLetter,
+    CallLeg,
 )

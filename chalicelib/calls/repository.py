@@ -1,0 +1,98 @@
+"""Persistence for call legs: the only code that touches the `CallLeg` model.
+
+Writes are not executed here but staged into the outbox's transaction (`stage_*`), so a leg and its events are
+committed together. Every change is conditioned on the state it was read in: of two racing changes one commits
+and the other's transaction is cancelled.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from pydantic import TypeAdapter
+from pynamodb.exceptions import DoesNotExist
+from pynamodb.transactions import TransactWrite
+
+from chalicelib.calls.records import CallMedia, CallRecord
+from chalicelib.calls.schemas import CallDirection, CallEndpoint, CallState, HangupSource
+from chalicelib.db.models import CallLeg
+
+HISTORY_RETENTION = timedelta(days=62)
+"""Finished legs are the calls history: kept two months (at most 62 days) after they end."""
+
+_ENDPOINT: TypeAdapter[CallEndpoint] = TypeAdapter(CallEndpoint)
+
+
+def expires_at(record: CallRecord) -> datetime:
+    """Two months after the end; a live leg gets the same from its start, so a leg nobody ends still goes."""
+    return (record.end_time or record.start_time) + HISTORY_RETENTION
+
+
+def _item(record: CallRecord) -> CallLeg:
+    return CallLeg(
+        record.account_id,
+        record.call_id,
+        endpoint=record.endpoint.wire(),
+        endpoint_type=record.endpoint.type,
+        from_id=record.from_,
+        to_id=record.to,
+        direction=record.direction.value,
+        state=record.state.value,
+        audio=record.media.audio,
+        video=record.media.video,
+        start_time=record.start_time,
+        ring_time=record.ring_time,
+        answer_time=record.answer_time,
+        end_time=record.end_time,
+        error_code=record.error_code,
+        hangup_source=record.hangup_source.value if record.hangup_source else None,
+        calls_configuration_id=record.calls_configuration_id,
+        application_id=record.application_id,
+        entity_id=record.entity_id,
+        custom_data=dict(record.custom_data) if record.custom_data else None,
+        peer_call_id=record.peer_call_id,
+        parent_call_id=record.parent_call_id,
+        node_id=record.node_id,
+        expires_at=expires_at(record),
+    )
+
+
+def _record(item: CallLeg) -> CallRecord:
+    return CallRecord(
+        account_id=item.account_id,
+        call_id=item.call_id,
+        endpoint=_ENDPOINT.validate_python(item.endpoint.as_dict()),
+        from_=item.from_id,
+        to=item.to_id,
+        direction=CallDirection(item.direction),
+        state=CallState(item.state),
+        start_time=item.start_time,
+        media=CallMedia(audio=bool(item.audio), video=bool(item.video)),
+        ring_time=item.ring_time,
+        answer_time=item.answer_time,
+        end_time=item.end_time,
+        error_code=item.error_code,
+        hangup_source=HangupSource(item.hangup_source) if item.hangup_source else None,
+        calls_configuration_id=item.calls_configuration_id,
+        application_id=item.application_id,
+        entity_id=item.entity_id,
+        custom_data=dict(item.custom_data.as_dict()) if item.custom_data else None,
+        peer_call_id=item.peer_call_id,
+        parent_call_id=item.parent_call_id,
+        node_id=item.node_id,
+    )
+
+
+def get(account_id: str, call_id: str) -> CallRecord | None:
+    try:
+        return _record(CallLeg.get(account_id, call_id, consistent_read=True))
+    except DoesNotExist:
+        return None
+
+
+def stage_new(transaction: TransactWrite, record: CallRecord) -> None:
+    transaction.save(_item(record), condition=CallLeg.call_id.does_not_exist())
+
+
+def stage_change(transaction: TransactWrite, record: CallRecord, previous: CallState) -> None:
+    transaction.save(_item(record), condition=CallLeg.state == previous.value)
