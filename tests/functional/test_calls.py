@@ -44,28 +44,6 @@ VOICE = "infobip-voice-openapi.json"
 
 
 @pytest.fixture(autouse=True)
-def _isolated_moto_transactions(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Make moto's DynamoDB isolate transactions, as DynamoDB does, so racing changes test our code, not moto.
-
-    moto (5.2.5, serving requests on threads) applies a transaction item by item and undoes a failed one by
-    restoring deep copies of whole tables taken when it began: a transaction committed meanwhile by another request
-    is silently erased (seen here as a leg whose winning change is stored without its event). One lock around its
-    item operations gives the isolation the real service has.
-    """
-    from moto.dynamodb.models import DynamoDBBackend
-
-    lock = threading.RLock()
-    for name in ("transact_write_items", "put_item", "update_item", "delete_item", "get_item", "query"):
-        operation = getattr(DynamoDBBackend, name)
-
-        def locked(*args: Any, __operation: Callable[..., Any] = operation, **kwargs: Any) -> Any:
-            with lock:
-                return __operation(*args, **kwargs)
-
-        monkeypatch.setattr(DynamoDBBackend, name, locked)
-
-
-@pytest.fixture(autouse=True)
 def _real_clock() -> Iterator[None]:
     clock.reset()
     yield
