@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 import logging
 import os
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,9 +36,46 @@ class EmbeddedAws:
         self.server.stop()
 
 
+# moto serves requests on threads but does not isolate DynamoDB transactions: it applies one item by item and
+# undoes a failed one by restoring deep copies of whole tables taken when it began, silently erasing whatever another
+# request committed meanwhile (moto 5.2.5: a racing call change stored without its event, an outbox event lost among
+# concurrent writers). The API, the pump and the media node all write at once, so the embedded AWS serialises the
+# item operations, which gives the isolation DynamoDB has. tests/unit/test_moto_isolation.py fails if moto renames one.
+ISOLATED_OPERATIONS = (
+    "transact_write_items",
+    "transact_get_items",
+    "put_item",
+    "update_item",
+    "delete_item",
+    "get_item",
+    "query",
+    "scan",
+    "batch_get_item",
+    "batch_write_item",
+)
+_isolation_lock = threading.RLock()
+
+
+def isolate_dynamodb_transactions() -> None:
+    from moto.dynamodb.models import DynamoDBBackend
+
+    for name in ISOLATED_OPERATIONS:
+        operation = getattr(DynamoDBBackend, name)
+        if getattr(operation, "_switchboard_isolated", False):
+            continue
+
+        def locked(*args: Any, __operation: Callable[..., Any] = operation, **kwargs: Any) -> Any:
+            with _isolation_lock:
+                return __operation(*args, **kwargs)
+
+        locked._switchboard_isolated = True  # type: ignore[attr-defined]
+        setattr(DynamoDBBackend, name, locked)
+
+
 def start_moto(port: int = 0) -> EmbeddedAws:
     for name, value in FAKE_CREDENTIALS.items():
         os.environ.setdefault(name, value)
+    isolate_dynamodb_transactions()
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto's per-request access log
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
