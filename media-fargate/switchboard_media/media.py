@@ -15,13 +15,15 @@ from collections.abc import Awaitable, Callable
 
 from aiortc import RTCConfiguration, RTCIceServer, RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
-from av import AudioFrame
+from av import AudioFrame, VideoFrame
 
 log = logging.getLogger(__name__)
 
 SAMPLE_RATE = 48000
 FRAME_SAMPLES = 960  # 20 ms
 TIME_BASE = fractions.Fraction(1, SAMPLE_RATE)
+VIDEO_CLOCK = 90000
+VIDEO_TIME_BASE = fractions.Fraction(1, VIDEO_CLOCK)
 
 
 class RelayTrack(MediaStreamTrack):
@@ -75,6 +77,52 @@ class RelayTrack(MediaStreamTrack):
         return self._stamp(await self._silence())
 
 
+class VideoRelayTrack(MediaStreamTrack):
+    """Outgoing video toward one leg: the frames of the attached source; nothing while there is none (camera off,
+    no peer video yet). Timestamps follow the wall clock, so a new source never makes the stream jump back."""
+
+    kind = "video"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._source: MediaStreamTrack | None = None
+        self._attached = asyncio.Event()
+        self._start: float | None = None
+
+    def attach(self, source: MediaStreamTrack | None) -> None:
+        self._source = source
+        if source is None:
+            self._attached.clear()
+        else:
+            self._attached.set()
+
+    async def recv(self) -> VideoFrame:
+        while True:
+            if self.readyState != "live":
+                raise MediaStreamError
+            await self._attached.wait()
+            source = self._source
+            if source is None or source.readyState != "live":
+                self.attach(None)
+                continue
+            try:
+                frame = await source.recv()
+            except MediaStreamError:
+                self.attach(None)
+                continue
+            assert isinstance(frame, VideoFrame)
+            loop = asyncio.get_running_loop()
+            if self._start is None:
+                self._start = loop.time()
+            frame.pts = int((loop.time() - self._start) * VIDEO_CLOCK)
+            frame.time_base = VIDEO_TIME_BASE
+            return frame
+
+    def stop(self) -> None:
+        super().stop()
+        self._attached.set()  # wake a waiting recv so it sees the track ended
+
+
 class Leg:
     """One participant's media session on this node."""
 
@@ -88,8 +136,11 @@ class Leg:
         servers = [RTCIceServer(**server) for server in ice_servers]  # type: ignore[arg-type]
         self.pc = RTCPeerConnection(RTCConfiguration(iceServers=servers))
         self.outgoing_audio = RelayTrack()
+        self.outgoing_video = VideoRelayTrack()
         self.incoming_audio: MediaStreamTrack | None = None
+        self.incoming_video: MediaStreamTrack | None = None
         self.incoming_ready = asyncio.Event()
+        self.video_ready = asyncio.Event()
         self._on_closed = on_closed
         self._closed = False
 
@@ -98,6 +149,9 @@ class Leg:
             if track.kind == "audio":
                 self.incoming_audio = track
                 self.incoming_ready.set()
+            elif track.kind == "video":
+                self.incoming_video = track
+                self.video_ready.set()
 
         @self.pc.on("connectionstatechange")
         async def on_state() -> None:
@@ -105,13 +159,16 @@ class Leg:
                 await self.close()
 
     async def answer(self, offer_sdp: str) -> str:
-        """Answer a WHIP offer: our audio goes out on the offered audio transceiver."""
+        """Answer a WHIP offer: what the peer sends goes out on the offered audio (and video) transceiver."""
         await self.pc.setRemoteDescription(RTCSessionDescription(sdp=offer_sdp, type="offer"))
-        audio = [t for t in self.pc.getTransceivers() if t.kind == "audio"]
-        if not audio:
+        transceivers = self.pc.getTransceivers()
+        if not any(t.kind == "audio" for t in transceivers):
             raise ValueError("the offer has no audio")
-        audio[0].sender.replaceTrack(self.outgoing_audio)
-        audio[0].direction = "sendrecv"
+        for kind, track in (("audio", self.outgoing_audio), ("video", self.outgoing_video)):
+            offered = [t for t in transceivers if t.kind == kind]
+            if offered:
+                offered[0].sender.replaceTrack(track)
+                offered[0].direction = "sendrecv"
         await self.pc.setLocalDescription(await self.pc.createAnswer())
         return self.pc.localDescription.sdp
 
@@ -120,6 +177,7 @@ class Leg:
             return
         self._closed = True
         self.outgoing_audio.stop()
+        self.outgoing_video.stop()
         with contextlib.suppress(Exception):
             await self.pc.close()
         if self._on_closed is not None:
@@ -127,10 +185,14 @@ class Leg:
 
 
 async def connect(a: Leg, b: Leg) -> None:
-    """Each leg hears the other, as soon as the other's audio arrives."""
+    """Each leg hears (and sees) the other, as soon as the other's media arrives."""
 
-    async def feed(source: Leg, target: Leg) -> None:
+    async def audio(source: Leg, target: Leg) -> None:
         await source.incoming_ready.wait()
         target.outgoing_audio.attach(source.incoming_audio)
 
-    await asyncio.gather(feed(a, b), feed(b, a))
+    async def video(source: Leg, target: Leg) -> None:
+        await source.video_ready.wait()
+        target.outgoing_video.attach(source.incoming_video)
+
+    await asyncio.gather(audio(a, b), audio(b, a), video(a, b), video(b, a))

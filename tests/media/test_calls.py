@@ -122,3 +122,63 @@ async def test_audio_stops_reaching_the_far_end_when_the_source_is_silent(node, 
     finally:
         for client in (alice, bob):
             await client.close()
+
+
+async def test_video_flows_both_ways_and_camera_off_stops_it(node, records):
+    from switchboard_rtc import ColorSource, VideoSink
+
+    _, url = node
+    alice, bob = await clients(url, "alice", "bob")
+    alice_sees, bob_sees = VideoSink(), VideoSink()
+    try:
+        call = await alice.call_webrtc(
+            "bob", video=True, video_source=ColorSource((200, 128, 128)), video_sink=alice_sees
+        )
+        incoming = await asyncio.wait_for(bob.incoming_calls.get(), 5)
+        assert incoming.video
+        await incoming.accept(video_source=ColorSource((40, 128, 128)), video_sink=bob_sees)
+        await asyncio.gather(call.media_connected(), incoming.media_connected())
+        await asyncio.sleep(2.5)
+        assert bob_sees.frames > 10 and alice_sees.frames > 10
+        assert bob_sees.size == (320, 240)
+        assert bob_sees.mean_luma is not None and bob_sees.mean_luma > 150  # alice's bright picture
+        assert alice_sees.mean_luma is not None and alice_sees.mean_luma < 90  # bob's dark picture
+
+        call.camera_video(None)
+        await asyncio.sleep(1.0)
+        before = bob_sees.frames
+        await asyncio.sleep(1.5)
+        assert bob_sees.frames - before <= 1  # nothing new arrives with the camera off
+        assert alice_sees.frames > 20  # bob's camera is still on
+
+        call.camera_video(ColorSource((200, 128, 128)))
+        await asyncio.sleep(2.0)
+        assert bob_sees.frames - before > 5  # and it comes back
+        await call.hangup()
+    finally:
+        for client in (alice, bob):
+            await client.close()
+
+
+async def test_mute_stops_the_audio_reaching_the_far_end(node, records):
+    _, url = node
+    alice, bob = await clients(url, "alice", "bob")
+    bob_hears = AudioSink()
+    try:
+        call = await alice.call_webrtc("bob", audio_source=ToneSource(1000))
+        incoming = await asyncio.wait_for(bob.incoming_calls.get(), 5)
+        await incoming.accept(audio_sink=bob_hears)
+        await incoming.media_connected()
+        await asyncio.sleep(1.0)
+        assert rms(bob_hears.samples[-9600:]) > 1000
+        call.mute(True)
+        assert call.muted()
+        await asyncio.sleep(1.0)
+        assert rms(bob_hears.samples[-9600:]) < 100
+        call.mute(False)
+        await asyncio.sleep(1.0)
+        assert abs(dominant_frequency(bob_hears.samples[-24000:]) - 1000) < 20
+        await call.hangup()
+    finally:
+        for client in (alice, bob):
+            await client.close()

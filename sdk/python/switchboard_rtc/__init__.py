@@ -9,8 +9,19 @@ what they receive.
     await call.hangup()
 """
 
-from switchboard_rtc.audio import AudioSink, ToneSource
+from switchboard_rtc.audio import AudioSink, MutableAudio, ToneSource
 from switchboard_rtc.call import Call, CallEnded
 from switchboard_rtc.client import RtcClient, RtcError
+from switchboard_rtc.video import ColorSource, VideoSink
 
-__all__ = ["AudioSink", "Call", "CallEnded", "RtcClient", "RtcError", "ToneSource"]
+__all__ = [
+    "AudioSink",
+    "Call",
+    "CallEnded",
+    "ColorSource",
+    "MutableAudio",
+    "RtcClient",
+    "RtcError",
+    "ToneSource",
+    "VideoSink",
+]

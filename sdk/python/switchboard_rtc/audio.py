@@ -52,6 +52,29 @@ class ToneSource(MediaStreamTrack):
         return frame
 
 
+class MutableAudio(MediaStreamTrack):
+    """Wraps an audio source; while muted it sends silence in the same rhythm (the far end hears nothing)."""
+
+    kind = "audio"
+
+    def __init__(self, source: MediaStreamTrack) -> None:
+        super().__init__()
+        self.source = source
+        self.muted = False
+
+    async def recv(self) -> AudioFrame:
+        frame = await self.source.recv()
+        assert isinstance(frame, AudioFrame)
+        if self.muted:
+            for plane in frame.planes:
+                plane.update(bytes(plane.buffer_size))
+        return frame
+
+    def stop(self) -> None:
+        super().stop()
+        self.source.stop()
+
+
 class AudioSink:
     """Keeps the mono 48 kHz samples of what arrives on a track (the first channel of each frame)."""
 

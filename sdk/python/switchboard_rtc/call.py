@@ -11,7 +11,8 @@ from aiortc import RTCConfiguration, RTCIceServer, RTCPeerConnection, RTCSession
 from aiortc.mediastreams import MediaStreamTrack
 
 from chalicelib.contract import signalling as sig
-from switchboard_rtc.audio import AudioSink, ToneSource
+from switchboard_rtc.audio import AudioSink, MutableAudio, ToneSource
+from switchboard_rtc.video import ColorSource, VideoSink
 
 if TYPE_CHECKING:
     from switchboard_rtc.client import RtcClient
@@ -44,7 +45,11 @@ class Call:
         self.error_code: str | None = None
         self.audio_source: MediaStreamTrack | None = None
         self.audio_sink: AudioSink | None = None
+        self.video_source: MediaStreamTrack | None = None
+        self.video_sink: VideoSink | None = None
         self.pc: RTCPeerConnection | None = None
+        self._audio: MutableAudio | None = None
+        self._video_sender: object | None = None
         self._ringing = asyncio.Event()
         self._established = asyncio.Event()
         self._media_connected = asyncio.Event()
@@ -52,9 +57,32 @@ class Call:
 
     # --- what the application does --------------------------------------------------------------------
 
-    async def accept(self, audio_source: MediaStreamTrack | None = None, audio_sink: AudioSink | None = None) -> None:
+    async def accept(
+        self,
+        audio_source: MediaStreamTrack | None = None,
+        audio_sink: AudioSink | None = None,
+        video_source: MediaStreamTrack | None = None,
+        video_sink: VideoSink | None = None,
+    ) -> None:
         self.audio_source, self.audio_sink = audio_source, audio_sink
+        self.video_source, self.video_sink = video_source, video_sink
         await self.client.send(sig.Accept(callId=self.id))
+
+    def mute(self, muted: bool = True) -> None:
+        """Stop (or resume) sending audio: the far end hears silence."""
+        if self._audio is None:
+            raise RuntimeError("the call has no media yet")
+        self._audio.muted = muted
+
+    def muted(self) -> bool:
+        return self._audio is not None and self._audio.muted
+
+    def camera_video(self, source: MediaStreamTrack | None) -> None:
+        """Send video from `source`, or none (camera off) — on the video the call negotiated."""
+        if self._video_sender is None:
+            raise RuntimeError("the call did not negotiate video")
+        self._video_sender.replaceTrack(source)  # type: ignore[attr-defined]
+        self.video_source = source
 
     async def decline(self) -> None:
         await self.client.send(sig.Decline(callId=self.id))
@@ -99,13 +127,19 @@ class Call:
 
     async def on_media(self, message: sig.Media) -> None:
         self.pc = RTCPeerConnection(RTCConfiguration(iceServers=[RTCIceServer(**s) for s in self.client.ice_servers]))
-        source = self.audio_source or ToneSource(0)
-        self.pc.addTransceiver(source, direction="sendrecv")
+        self._audio = MutableAudio(self.audio_source or ToneSource(0))
+        self.pc.addTransceiver(self._audio, direction="sendrecv")
+        if self.video:
+            if self.video_source is None:
+                self.video_source = ColorSource()
+            self._video_sender = self.pc.addTransceiver(self.video_source, direction="sendrecv").sender
 
         @self.pc.on("track")
         def on_track(track: MediaStreamTrack) -> None:
             if track.kind == "audio" and self.audio_sink is not None:
                 self.audio_sink.consume(track)
+            elif track.kind == "video" and self.video_sink is not None:
+                self.video_sink.consume(track)
 
         @self.pc.on("connectionstatechange")
         def on_state() -> None:
@@ -129,6 +163,8 @@ class Call:
     async def close_media(self) -> None:
         if self.audio_sink is not None:
             await self.audio_sink.stop()
+        if self.video_sink is not None:
+            await self.video_sink.stop()
         if self.pc is not None:
             with contextlib.suppress(Exception):
                 await self.pc.close()

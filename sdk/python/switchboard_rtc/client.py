@@ -16,6 +16,7 @@ from pydantic import BaseModel, ValidationError
 from chalicelib.contract import signalling as sig
 from switchboard_rtc.audio import AudioSink
 from switchboard_rtc.call import Call
+from switchboard_rtc.video import VideoSink
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +78,8 @@ class RtcClient:
         audio_source: MediaStreamTrack | None = None,
         audio_sink: AudioSink | None = None,
         video: bool = False,
+        video_source: MediaStreamTrack | None = None,
+        video_sink: VideoSink | None = None,
         timeout: float = 10,
     ) -> Call:
         request_id = next(self._request_ids)
@@ -89,7 +92,9 @@ class RtcClient:
             self._pending.pop(request_id, None)
         call = self.calls[call_id]
         call.peer = identity
+        call.video = video
         call.audio_source, call.audio_sink = audio_source, audio_sink
+        call.video_source, call.video_sink = video_source, video_sink
         return call
 
     async def close(self) -> None:

@@ -1,0 +1,73 @@
+"""Pluggable video: a source of solid-colour frames (a known picture to send) and a sink that counts and samples what
+arrives."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import fractions
+
+from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
+from av import VideoFrame
+
+VIDEO_CLOCK = 90000
+
+
+class ColorSource(MediaStreamTrack):
+    """Frames of one colour (Y, U, V) at `fps`, `width` x `height`."""
+
+    kind = "video"
+
+    def __init__(
+        self, yuv: tuple[int, int, int] = (128, 64, 192), width: int = 320, height: int = 240, fps: int = 15
+    ) -> None:
+        super().__init__()
+        self.yuv, self.width, self.height, self.fps = yuv, width, height, fps
+        self._count = 0
+        self._start: float | None = None
+
+    async def recv(self) -> VideoFrame:
+        if self.readyState != "live":
+            raise MediaStreamError
+        loop = asyncio.get_running_loop()
+        if self._start is None:
+            self._start = loop.time()
+        wait = self._start + self._count / self.fps - loop.time()
+        if wait > 0:
+            await asyncio.sleep(wait)
+        frame = VideoFrame(width=self.width, height=self.height, format="yuv420p")
+        for plane, value in zip(frame.planes, self.yuv, strict=True):
+            plane.update(bytes([value]) * plane.buffer_size)
+        frame.pts = self._count * VIDEO_CLOCK // self.fps
+        frame.time_base = fractions.Fraction(1, VIDEO_CLOCK)
+        self._count += 1
+        return frame
+
+
+class VideoSink:
+    """Counts decoded frames and keeps the last one's size and mean luma."""
+
+    def __init__(self) -> None:
+        self.frames = 0
+        self.size: tuple[int, int] | None = None
+        self.mean_luma: float | None = None
+        self._task: asyncio.Task[None] | None = None
+
+    def consume(self, track: MediaStreamTrack) -> None:
+        self._task = asyncio.ensure_future(self._run(track))
+
+    async def _run(self, track: MediaStreamTrack) -> None:
+        with contextlib.suppress(MediaStreamError):
+            while True:
+                frame = await track.recv()
+                assert isinstance(frame, VideoFrame)
+                self.frames += 1
+                self.size = (frame.width, frame.height)
+                luma = bytes(frame.planes[0])
+                self.mean_luma = sum(luma[:: max(1, len(luma) // 1024)]) / len(luma[:: max(1, len(luma) // 1024)])
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
