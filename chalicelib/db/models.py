@@ -237,6 +237,28 @@ class CallLeg(BaseModel):
     expires_at = TTLAttribute()
 
 
+# --- the media plane ----------------------------------------------------------------------------------
+
+
+class MediaNode(BaseModel):
+    """A media node's registry entry, refreshed by its heartbeat. Platform data, the one kind of item no account
+    owns: nodes serve every account. An entry whose node stopped beating expires (TTL) and is ignored before that."""
+
+    class Meta(TableMeta):
+        base_name = "media-nodes"
+
+    node_id = UnicodeAttribute(hash_key=True)
+    public_url = UnicodeAttribute()
+    internal_url = UnicodeAttribute()
+    status = UnicodeAttribute()  # UP | DRAINING
+    capacity = NumberAttribute()
+    calls = NumberAttribute()
+    sessions = NumberAttribute()
+    started_at = UTCDateTimeAttribute()
+    heartbeat_at = UTCDateTimeAttribute()
+    expires_at = TTLAttribute()
+
+
 ALL_MODELS: tuple[type[BaseModel], ...] = (
     Account,
     ApiKey,
@@ -248,4 +270,5 @@ ALL_MODELS: tuple[type[BaseModel], ...] = (
     DeliveryAttempt,
     DeadLetter,
     CallLeg,
+    MediaNode,
 )

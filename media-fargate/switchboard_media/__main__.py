@@ -11,6 +11,7 @@ import signal
 from aiohttp import web
 
 from chalicelib.webrtc.service import token_key
+from switchboard_media.registry import Registration
 from switchboard_media.server import Node
 from switchboard_media.settings import NodeSettings
 
@@ -24,6 +25,14 @@ async def serve() -> None:
     await site.start()
     port = runner.addresses[0][1]
     node.bind(settings.base_url(port))
+    registration = Registration(
+        settings.node_id,
+        settings.base_url(port),
+        settings.internal_base_url(port),
+        settings.capacity,
+        lambda: (len(node.calls or ()), len(node.presence)),
+    )
+    await registration.start()
     print(
         "SWITCHBOARD_MEDIA_READY " + json.dumps({"nodeId": settings.node_id, "url": settings.base_url(port)}),
         flush=True,
@@ -35,9 +44,11 @@ async def serve() -> None:
         loop.add_signal_handler(sig, stop.set)
     await stop.wait()
     node.draining = True
+    await registration.draining()
     if node.calls is not None:
         await node.calls.shutdown()
     await runner.cleanup()
+    await registration.stop()
 
 
 def main() -> None:

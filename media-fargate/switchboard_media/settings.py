@@ -17,6 +17,7 @@ class NodeSettings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8100
     public_url: str | None = None  # how clients reach this node; default http://<host>:<port>
+    internal_url: str | None = None  # how the control plane reaches this node; default the public URL
     ice_servers: list[dict[str, Any]] = []  # never aiortc's default public STUN server
     ring_timeout_seconds: float = 60.0
     ticket_ttl_seconds: int = 60
@@ -24,3 +25,6 @@ class NodeSettings(BaseSettings):
 
     def base_url(self, bound_port: int) -> str:
         return (self.public_url or f"http://{self.host}:{bound_port}").rstrip("/")
+
+    def internal_base_url(self, bound_port: int) -> str:
+        return (self.internal_url or self.base_url(bound_port)).rstrip("/")

@@ -66,3 +66,19 @@ def test_operator_command_creates_accounts_whose_keys_work(stack: Stack):
     response = httpx.get(f"{stack.url}/accounts/1/account", headers={"Authorization": f"App {key}"})
     assert response.json() == created["account"]
     assert response.json()["username"] == "acmecorp"
+
+
+def test_the_media_node_registers_and_beats(stack: Stack):
+    code = "from chalicelib.media_nodes.service import live_nodes; print([n.public_url for n in live_nodes()])"
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env=stack.aws_environment(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    assert stack.ready["mediaUrl"] in result.stdout
+    health = httpx.get(f"{stack.ready['mediaUrl']}/healthz").json()
+    assert health["status"] == "UP"
