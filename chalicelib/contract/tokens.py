@@ -4,6 +4,8 @@ Claims (Infobip's SDK decodes `identity` and `name` itself, without verifying):
     iss  "switchboard"          ver  contract version
     acc  owning account id      identity, name (display name)
     rec  recording capability (ALWAYS | ON_DEMAND | DISABLED), when the token set one
+    location  the media node to connect to (its public URL), when one was live at minting; Infobip's SDK also
+              reads a `location` claim to pick its signalling host
     iat, exp  Unix seconds      jti  token id
 
 `verify` raises a distinct error for each way a token can be wrong, so the media node can answer clearly.
@@ -51,6 +53,7 @@ class TokenClaims(BaseModel):
     identity: str
     name: str | None = None
     rec: RecordingCapability | None = None
+    location: str | None = None
     iat: int
     exp: int
     jti: str
@@ -75,6 +78,14 @@ def sign(claims: TokenClaims, key: bytes) -> str:
     payload = _b64(claims.model_dump_json(exclude_none=True).encode())
     signing_input = f"{_HEADER}.{payload}"
     return f"{signing_input}.{_signature(key, signing_input)}"
+
+
+def unverified_claims(token: str) -> TokenClaims:
+    """What a client may read from its own token without the key (e.g. `location`); never trust it on a server."""
+    try:
+        return TokenClaims.model_validate_json(_unb64(token.split(".")[1]))
+    except (IndexError, ValidationError, ValueError, binascii.Error) as error:
+        raise MalformedToken("the token claims are not readable") from error
 
 
 def verify(token: str, key: bytes, now: float, leeway_seconds: int = 30) -> TokenClaims:

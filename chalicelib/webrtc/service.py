@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from chalicelib.contract.tokens import TokenClaims, sign
 from chalicelib.core import clock, ids
 from chalicelib.core.settings import key_material
+from chalicelib.media_nodes.service import live_nodes
 from chalicelib.webrtc.schemas import TokenRequest, TokenResponse
 
 
@@ -18,8 +19,10 @@ def token_key() -> bytes:
 def mint_token(account_id: str, request: TokenRequest) -> TokenResponse:
     issued = int(clock.epoch())
     expires = issued + request.timeToLive
+    nodes = live_nodes()
     claims = TokenClaims(
         acc=account_id,
+        location=nodes[0].public_url if nodes else None,
         identity=request.identity,
         name=request.displayName,
         rec=request.capabilities.recording if request.capabilities else None,

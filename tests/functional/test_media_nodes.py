@@ -32,8 +32,12 @@ def test_live_nodes_are_the_recent_up_ones_least_loaded_first(embedded_aws):
     beat(busy, calls=80)
     beat(idle, calls=5)
     beat(draining, calls=0, status="DRAINING")
-    mine = [node for node in service.live_nodes() if node.node_id.startswith(prefix)]
-    assert [node.node_id for node in mine] == [idle, busy]
-    assert mine[0].public_url == f"https://{idle}.example" and mine[0].load == 0.05
-    service.deregister(idle)
-    assert idle not in {node.node_id for node in service.live_nodes()}
+    try:
+        mine = [node for node in service.live_nodes() if node.node_id.startswith(prefix)]
+        assert [node.node_id for node in mine] == [idle, busy]
+        assert mine[0].public_url == f"https://{idle}.example" and mine[0].load == 0.05
+        service.deregister(idle)
+        assert idle not in {node.node_id for node in service.live_nodes()}
+    finally:
+        for node_id in (busy, idle, draining, silent):
+            service.deregister(node_id)

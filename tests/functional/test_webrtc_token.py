@@ -45,6 +45,40 @@ def test_a_token_for_an_identity(client, account):
     assert body["expirationTime"].endswith("Z")
 
 
+def test_the_token_names_the_least_loaded_live_media_node(client, account):
+    from chalicelib.contract.tokens import unverified_claims
+    from chalicelib.core import clock
+    from chalicelib.media_nodes import service as nodes
+
+    started = clock.now()
+    nodes.heartbeat(
+        "tok-busy",
+        "https://busy.example",
+        "http://busy",
+        status="UP",
+        capacity=10,
+        calls=9,
+        sessions=1,
+        started_at=started,
+    )
+    nodes.heartbeat(
+        "tok-idle",
+        "https://idle.example",
+        "http://idle",
+        status="UP",
+        capacity=10,
+        calls=0,
+        sessions=0,
+        started_at=started,
+    )
+    try:
+        token = json.loads(mint(client, account, {"identity": "carol"}).body)["token"]
+        assert unverified_claims(token).location == "https://idle.example"
+    finally:
+        nodes.deregister("tok-busy")
+        nodes.deregister("tok-idle")
+
+
 def test_defaults_to_eight_hours(client, account):
     claims = verify(json.loads(mint(client, account, {"identity": "bob"}).body)["token"], token_key(), time.time())
     assert claims.exp - claims.iat == 8 * 3600 and claims.rec is None

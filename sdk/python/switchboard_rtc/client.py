@@ -14,6 +14,7 @@ from aiortc.mediastreams import MediaStreamTrack
 from pydantic import BaseModel, ValidationError
 
 from chalicelib.contract import signalling as sig
+from chalicelib.contract.tokens import unverified_claims
 from switchboard_rtc.audio import AudioSink
 from switchboard_rtc.call import Call
 from switchboard_rtc.video import VideoSink
@@ -49,8 +50,13 @@ class RtcClient:
 
     @classmethod
     async def connect(
-        cls, node_url: str, token: str, ice_servers: list[dict[str, Any]] | None = None, timeout: float = 10
+        cls, node_url: str | None, token: str, ice_servers: list[dict[str, Any]] | None = None, timeout: float = 10
     ) -> RtcClient:
+        """Connect to `node_url`, or (None) to the node the token names in its `location` claim."""
+        if node_url is None:
+            node_url = unverified_claims(token).location
+            if node_url is None:
+                raise RtcError("NO_MEDIA_NODE", "the token names no media node; pass node_url")
         http = aiohttp.ClientSession()
         try:
             ws = await http.ws_connect(node_url.rstrip("/").replace("http", "ws", 1) + "/ws", heartbeat=20)
