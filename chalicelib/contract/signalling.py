@@ -9,6 +9,8 @@
     ping                                             established {callId}
                                                      media {callId, whipUrl, ticket}   (then WHIP offer/answer)
                                                      hangup {callId, errorCode}
+                                                     network_quality {callId, networkQuality, mos}
+                                                     remote_network_quality {callId, networkQuality}
                                                      error {code, text, requestId?}
                                                      pong
 
@@ -120,6 +122,26 @@ class HungUp(_Message):
     errorCode: str
 
 
+NetworkQualityLevel = Literal["EXCELLENT", "GOOD", "FAIR", "POOR", "BAD"]
+
+
+class NetworkQuality(_Message):
+    """This side's link to the node changed level (Infobip's NetworkQuality; below GOOD the user should be warned)."""
+
+    type: Literal["network_quality"] = "network_quality"
+    callId: str
+    networkQuality: NetworkQualityLevel
+    mos: float
+
+
+class RemoteNetworkQuality(_Message):
+    """In a 1:1 call: the other side's link changed level."""
+
+    type: Literal["remote_network_quality"] = "remote_network_quality"
+    callId: str
+    networkQuality: NetworkQualityLevel
+
+
 class Error(_Message):
     type: Literal["error"] = "error"
     code: str
@@ -131,10 +153,19 @@ class Pong(_Message):
     type: Literal["pong"] = "pong"
 
 
-NodeMessage = Annotated[
-    Registered | CallStarted | IncomingCall | Ringing | AnsweredElsewhere | Established | Media | HungUp | Error | Pong,
-    Field(discriminator="type"),
-]
-NODE_MESSAGE: TypeAdapter[
-    Registered | CallStarted | IncomingCall | Ringing | AnsweredElsewhere | Established | Media | HungUp | Error | Pong
-] = TypeAdapter(NodeMessage)
+AnyNodeMessage = (
+    Registered
+    | CallStarted
+    | IncomingCall
+    | Ringing
+    | AnsweredElsewhere
+    | Established
+    | Media
+    | HungUp
+    | NetworkQuality
+    | RemoteNetworkQuality
+    | Error
+    | Pong
+)
+NodeMessage = Annotated[AnyNodeMessage, Field(discriminator="type")]
+NODE_MESSAGE: TypeAdapter[AnyNodeMessage] = TypeAdapter(NodeMessage)

@@ -15,6 +15,7 @@ from typing import Any
 from chalicelib.contract import signalling as sig
 from switchboard_media.media import Leg, connect
 from switchboard_media.presence import Presence, Session
+from switchboard_media.quality import LinkStats, QualityMonitor, link_stats
 from switchboard_media.settings import NodeSettings
 from switchboard_media.tickets import Tickets
 
@@ -65,6 +66,7 @@ class ActiveCall:
     callee: Session | None = None
     media: dict[str, Leg] = field(default_factory=dict)
     bridge: asyncio.Future[None] | None = None
+    monitors: list[QualityMonitor] = field(default_factory=list)
     ended: bool = False
     timer: asyncio.TimerHandle | None = None
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
@@ -137,6 +139,7 @@ class CallManager:
             caller_media, callee_media = self._media_leg(call.caller_leg), self._media_leg(call.callee_leg)
             call.media = {call.caller_leg: caller_media, call.callee_leg: callee_media}
             call.bridge = asyncio.ensure_future(connect(caller_media, callee_media))
+            self._monitor_quality(call)
             for owner, leg in ((call.caller, call.caller_leg), (session, call.callee_leg)):
                 await owner.send(sig.Established(callId=leg))
                 await owner.send(
@@ -204,6 +207,35 @@ class CallManager:
     def _media_leg(self, leg_id: str) -> Leg:
         return Leg(leg_id, self._settings.ice_servers)
 
+    def _monitor_quality(self, call: ActiveCall) -> None:
+        """Each side hears about its own link (network_quality) and, in a 1:1 call, the other's (remote_...)."""
+        assert call.callee is not None
+        sides = (
+            (call.caller, call.caller_leg, call.callee, call.callee_leg),
+            (call.callee, call.callee_leg, call.caller, call.caller_leg),
+        )
+        for owner, leg, other, other_leg in sides:
+
+            async def report(
+                quality: str,
+                score: float,
+                owner: Session = owner,
+                leg: str = leg,
+                other: Session = other,
+                other_leg: str = other_leg,
+            ) -> None:
+                await owner.send(sig.NetworkQuality(callId=leg, networkQuality=quality, mos=score))  # type: ignore[arg-type]
+                await other.send(sig.RemoteNetworkQuality(callId=other_leg, networkQuality=quality))  # type: ignore[arg-type]
+
+            media = call.media[leg]
+
+            async def sample(media: Leg = media) -> LinkStats | None:
+                return await link_stats(media.pc)
+
+            monitor = QualityMonitor(sample, report, self._settings.quality_interval_seconds)
+            monitor.start()
+            call.monitors.append(monitor)
+
     def _cancel_timer(self, call: ActiveCall) -> None:
         if call.timer is not None:
             call.timer.cancel()
@@ -229,6 +261,7 @@ class CallManager:
         await asyncio.gather(*notices, return_exceptions=True)
         if call.bridge is not None:
             call.bridge.cancel()
+        await asyncio.gather(*(monitor.stop() for monitor in call.monitors))
         await asyncio.gather(*(leg.close() for leg in call.media.values()), return_exceptions=True)
         self._calls.pop(call.caller_leg, None)
         self._calls.pop(call.callee_leg, None)

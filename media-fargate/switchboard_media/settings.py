@@ -21,6 +21,7 @@ class NodeSettings(BaseSettings):
     ice_servers: list[dict[str, Any]] = []  # never aiortc's default public STUN server
     ring_timeout_seconds: float = 60.0
     ticket_ttl_seconds: int = 60
+    quality_interval_seconds: float = 2.0
     capacity: int = 200
 
     def base_url(self, bound_port: int) -> str:

@@ -182,3 +182,23 @@ async def test_mute_stops_the_audio_reaching_the_far_end(node, records):
     finally:
         for client in (alice, bob):
             await client.close()
+
+
+async def test_both_sides_hear_their_network_quality_and_the_others(node, records):
+    _, url = node
+    alice, bob = await clients(url, "alice", "bob")
+    try:
+        call = await alice.call_webrtc("bob", audio_source=ToneSource(440))
+        incoming = await asyncio.wait_for(bob.incoming_calls.get(), 5)
+        await incoming.accept(audio_source=ToneSource(880))
+        await asyncio.gather(call.media_connected(), incoming.media_connected())
+        seen: set[tuple[str, str]] = set()
+        while len(seen) < 2:  # the node samples every 2 s; loopback is excellent both ways
+            seen.add(await asyncio.wait_for(call.quality_changes.get(), 10))
+        assert seen == {("local", "EXCELLENT"), ("remote", "EXCELLENT")}
+        await asyncio.sleep(0.5)
+        assert (incoming.network_quality, incoming.remote_network_quality) == ("EXCELLENT", "EXCELLENT")
+        await call.hangup()
+    finally:
+        for client in (alice, bob):
+            await client.close()

@@ -49,6 +49,9 @@ class Call:
         self.video_sink: VideoSink | None = None
         self.pc: RTCPeerConnection | None = None
         self._audio: MutableAudio | None = None
+        self.network_quality: str | None = None
+        self.remote_network_quality: str | None = None
+        self.quality_changes: asyncio.Queue[tuple[str, str]] = asyncio.Queue()  # ("local"|"remote", level)
         self._video_sender: object | None = None
         self._ringing = asyncio.Event()
         self._established = asyncio.Event()
@@ -153,6 +156,13 @@ class Call:
                 raise aiohttp.ClientResponseError(r.request_info, r.history, status=r.status, message=await r.text())
             answer = await r.text()
         await self.pc.setRemoteDescription(RTCSessionDescription(sdp=answer, type="answer"))
+
+    def on_network_quality(self, level: str, remote: bool) -> None:
+        if remote:
+            self.remote_network_quality = level
+        else:
+            self.network_quality = level
+        self.quality_changes.put_nowait(("remote" if remote else "local", level))
 
     async def on_hangup(self, error_code: str) -> None:
         self.state = "FINISHED" if self._established.is_set() else error_code

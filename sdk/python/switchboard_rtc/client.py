@@ -161,6 +161,10 @@ class RtcClient:
                 await self._call(message.callId).on_hangup("ANSWERED_ELSEWHERE")
             case sig.HungUp():
                 await self._call(message.callId).on_hangup(message.errorCode)
+            case sig.NetworkQuality():
+                self._call(message.callId).on_network_quality(message.networkQuality, remote=False)
+            case sig.RemoteNetworkQuality():
+                self._call(message.callId).on_network_quality(message.networkQuality, remote=True)
             case sig.Error():
                 future = self._pending.get(message.requestId or "")
                 if future is not None and not future.done():
