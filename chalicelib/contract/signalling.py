@@ -6,6 +6,8 @@
     accept {callId}                                  incoming_call {callId, from, fromDisplayName, video}
     decline {callId}                                 ringing {callId}
     hangup {callId}                                  answered_elsewhere {callId}
+    data {callId, messageId, text, to?}              data {callId, messageId, from, text, direct}
+    data_received {callId, messageId}                data_delivered {callId, messageId, to}
     ping                                             established {callId}
                                                      media {callId, whipUrl, ticket}   (then WHIP offer/answer)
                                                      hangup {callId, errorCode}
@@ -64,8 +66,30 @@ class Ping(_Message):
     type: Literal["ping"] = "ping"
 
 
-ClientMessage = Annotated[Hello | Call | Accept | Decline | Hangup | Ping, Field(discriminator="type")]
-CLIENT_MESSAGE: TypeAdapter[Hello | Call | Accept | Decline | Hangup | Ping] = TypeAdapter(ClientMessage)
+MAX_TEXT_CHARS = 4096
+
+
+class SendData(_Message):
+    """Text over the call: to everyone else in it, or to one participant (`to`, an identity)."""
+
+    type: Literal["data"] = "data"
+    callId: str = Field(max_length=128)
+    messageId: str = Field(min_length=1, max_length=64)
+    text: str = Field(max_length=MAX_TEXT_CHARS)
+    to: str | None = Field(default=None, max_length=64)
+
+
+class DataReceived(_Message):
+    """The recipient's acknowledgement; the node tells the sender (data_delivered)."""
+
+    type: Literal["data_received"] = "data_received"
+    callId: str = Field(max_length=128)
+    messageId: str = Field(min_length=1, max_length=64)
+
+
+AnyClientMessage = Hello | Call | Accept | Decline | Hangup | SendData | DataReceived | Ping
+ClientMessage = Annotated[AnyClientMessage, Field(discriminator="type")]
+CLIENT_MESSAGE: TypeAdapter[AnyClientMessage] = TypeAdapter(ClientMessage)
 
 
 # --- node → client -------------------------------------------------------------------------------------
@@ -142,6 +166,24 @@ class RemoteNetworkQuality(_Message):
     networkQuality: NetworkQualityLevel
 
 
+class DataMessage(_Message):
+    type: Literal["data"] = "data"
+    callId: str
+    messageId: str
+    from_: str = Field(alias="from")
+    text: str
+    direct: bool = False
+
+    model_config = ConfigDict(extra="ignore", frozen=True, populate_by_name=True, serialize_by_alias=True)
+
+
+class DataDelivered(_Message):
+    type: Literal["data_delivered"] = "data_delivered"
+    callId: str
+    messageId: str
+    to: str
+
+
 class Error(_Message):
     type: Literal["error"] = "error"
     code: str
@@ -164,6 +206,8 @@ AnyNodeMessage = (
     | HungUp
     | NetworkQuality
     | RemoteNetworkQuality
+    | DataMessage
+    | DataDelivered
     | Error
     | Pong
 )

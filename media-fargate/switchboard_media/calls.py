@@ -67,6 +67,7 @@ class ActiveCall:
     media: dict[str, Leg] = field(default_factory=dict)
     bridge: asyncio.Future[None] | None = None
     monitors: list[QualityMonitor] = field(default_factory=list)
+    undelivered: dict[str, tuple[Session, str, str]] = field(default_factory=dict)  # messageId -> sender, leg, to
     ended: bool = False
     timer: asyncio.TimerHandle | None = None
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
@@ -175,6 +176,43 @@ class CallManager:
                     call.ringing.remove(session)
                     if not call.ringing and not call.ended and not call.established:
                         await self._end(call, "DESTINATION_UNAVAILABLE")
+
+    async def send_data(self, session: Session, message: sig.SendData) -> None:
+        """Relay text to the other party; the sender hears `data_delivered` when the recipient acknowledges it."""
+        call, leg = self._established_call_of(session, message.callId)
+        other, other_leg = (call.callee, call.callee_leg) if leg == call.caller_leg else (call.caller, call.caller_leg)
+        assert other is not None
+        if message.to is not None and message.to != other.identity:
+            raise CallError("UNKNOWN_PARTICIPANT", f"{message.to} is not in this call")
+        if len(call.undelivered) >= 256:
+            raise CallError("TOO_MANY_UNACKNOWLEDGED", "wait for earlier messages to be delivered")
+        call.undelivered[message.messageId] = (session, leg, other.identity)
+        await other.send(
+            sig.DataMessage.model_validate(
+                {
+                    "callId": other_leg,
+                    "messageId": message.messageId,
+                    "from": session.identity,
+                    "text": message.text,
+                    "direct": message.to is not None,
+                }
+            )
+        )
+
+    async def data_received(self, session: Session, message: sig.DataReceived) -> None:
+        call, _ = self._established_call_of(session, message.callId)
+        pending = call.undelivered.pop(message.messageId, None)
+        if pending is None or pending[2] != session.identity:
+            raise CallError("UNKNOWN_MESSAGE", f"no message {message.messageId} awaits this session")
+        sender, sender_leg, to = pending
+        await sender.send(sig.DataDelivered(callId=sender_leg, messageId=message.messageId, to=to))
+
+    def _established_call_of(self, session: Session, leg: str) -> tuple[ActiveCall, str]:
+        call = self._calls.get(leg)
+        owner = None if call is None else (call.caller if leg == call.caller_leg else call.callee)
+        if call is None or call.ended or not call.established or owner is not session:
+            raise CallError("UNKNOWN_CALL", f"no established call {leg} for this session")
+        return call, leg
 
     async def whip_offer(self, leg_id: str, ticket: str, offer_sdp: str) -> str:
         if not self._tickets.check(leg_id, ticket):

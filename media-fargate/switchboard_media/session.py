@@ -134,7 +134,7 @@ async def _dispatch(session: SignallingSession, data: str, calls: CallManager) -
     except ValidationError as error:
         await _error(session.ws, "BAD_MESSAGE", error.errors(include_url=False)[0]["msg"][:200])
         return
-    request_id = getattr(message, "requestId", None)
+    request_id = getattr(message, "requestId", None) or getattr(message, "messageId", None)
     try:
         match message:
             case sig.Call():
@@ -145,6 +145,10 @@ async def _dispatch(session: SignallingSession, data: str, calls: CallManager) -
                 await calls.decline(session, message.callId)
             case sig.Hangup():
                 await calls.hangup(session, message.callId)
+            case sig.SendData():
+                await calls.send_data(session, message)
+            case sig.DataReceived():
+                await calls.data_received(session, message)
             case sig.Ping():
                 await session.send(sig.Pong())
             case sig.Hello():

@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from switchboard_rtc import AudioSink, CallEnded, RtcClient, ToneSource
+from switchboard_rtc import AudioSink, CallEnded, RtcClient, RtcError, ToneSource
 from tests.media.conftest import token
 from tests.support.audio import dominant_frequency, rms
 
@@ -198,6 +198,32 @@ async def test_both_sides_hear_their_network_quality_and_the_others(node, record
         assert seen == {("local", "EXCELLENT"), ("remote", "EXCELLENT")}
         await asyncio.sleep(0.5)
         assert (incoming.network_quality, incoming.remote_network_quality) == ("EXCELLENT", "EXCELLENT")
+        await call.hangup()
+    finally:
+        for client in (alice, bob):
+            await client.close()
+
+
+async def test_text_crosses_the_call_and_the_sender_learns_it_was_delivered(node, records):
+    _, url = node
+    alice, bob = await clients(url, "alice", "bob")
+    try:
+        call = await alice.call_webrtc("bob")
+        incoming = await asyncio.wait_for(bob.incoming_calls.get(), 5)
+        await incoming.accept()
+        await asyncio.gather(call.established(), incoming.established())
+
+        assert await call.send_text("hello bob") == "bob"
+        received = await asyncio.wait_for(incoming.messages.get(), 5)
+        assert (received.from_, received.text, received.direct) == ("alice", "hello bob", False)
+
+        assert await incoming.send_text("hi alice 👋", to="alice") == "alice"
+        reply = await asyncio.wait_for(call.messages.get(), 5)
+        assert (reply.from_, reply.text, reply.direct) == ("bob", "hi alice 👋", True)
+
+        with pytest.raises(RtcError) as refused:
+            await call.send_text("to nobody", to="carol")
+        assert refused.value.code == "UNKNOWN_PARTICIPANT"
         await call.hangup()
     finally:
         for client in (alice, bob):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import uuid
 from typing import TYPE_CHECKING
 
 import aiohttp
@@ -52,6 +53,8 @@ class Call:
         self.network_quality: str | None = None
         self.remote_network_quality: str | None = None
         self.quality_changes: asyncio.Queue[tuple[str, str]] = asyncio.Queue()  # ("local"|"remote", level)
+        self.messages: asyncio.Queue[sig.DataMessage] = asyncio.Queue()
+        self._deliveries: dict[str, asyncio.Future[str]] = {}
         self._video_sender: object | None = None
         self._ringing = asyncio.Event()
         self._established = asyncio.Event()
@@ -156,6 +159,34 @@ class Call:
                 raise aiohttp.ClientResponseError(r.request_info, r.history, status=r.status, message=await r.text())
             answer = await r.text()
         await self.pc.setRemoteDescription(RTCSessionDescription(sdp=answer, type="answer"))
+
+    async def send_text(self, text: str, to: str | None = None, timeout: float = 10) -> str:
+        """Send text over the call (to the other party, or to `to`); returns the recipient once it has the text.
+        Raises RtcError when the node refuses it (e.g. UNKNOWN_PARTICIPANT), TimeoutError without an answer."""
+        message_id = uuid.uuid4().hex
+        delivered: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+        self._deliveries[message_id] = delivered
+        try:
+            await self.client.send(sig.SendData(callId=self.id, messageId=message_id, text=text, to=to))
+            return await asyncio.wait_for(delivered, timeout)
+        finally:
+            self._deliveries.pop(message_id, None)
+
+    async def on_data(self, message: sig.DataMessage) -> None:
+        await self.messages.put(message)
+        await self.client.send(sig.DataReceived(callId=self.id, messageId=message.messageId))
+
+    def on_delivered(self, message: sig.DataDelivered) -> None:
+        future = self._deliveries.get(message.messageId)
+        if future is not None and not future.done():
+            future.set_result(message.to)
+
+    def fail_delivery(self, message_id: str, error: Exception) -> bool:
+        future = self._deliveries.get(message_id)
+        if future is None or future.done():
+            return False
+        future.set_exception(error)
+        return True
 
     def on_network_quality(self, level: str, remote: bool) -> None:
         if remote:

@@ -161,14 +161,21 @@ class RtcClient:
                 await self._call(message.callId).on_hangup("ANSWERED_ELSEWHERE")
             case sig.HungUp():
                 await self._call(message.callId).on_hangup(message.errorCode)
+            case sig.DataMessage():
+                await self._call(message.callId).on_data(message)
+            case sig.DataDelivered():
+                self._call(message.callId).on_delivered(message)
             case sig.NetworkQuality():
                 self._call(message.callId).on_network_quality(message.networkQuality, remote=False)
             case sig.RemoteNetworkQuality():
                 self._call(message.callId).on_network_quality(message.networkQuality, remote=True)
             case sig.Error():
+                error = RtcError(message.code, message.text)
                 future = self._pending.get(message.requestId or "")
                 if future is not None and not future.done():
-                    future.set_exception(RtcError(message.code, message.text))
+                    future.set_exception(error)
+                for call in self.calls.values():
+                    call.fail_delivery(message.requestId or "", error)
                 await self.errors.put(message)
                 await self._emit("error", message)
 
