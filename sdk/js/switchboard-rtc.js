@@ -1,0 +1,730 @@
+/**
+ * Switchboard RTC: the browser SDK for Switchboard's media nodes (https://<api>/sdk/v1/switchboard-rtc.js).
+ *
+ * A dependency-free ES module; no build step. Its names follow Infobip's `infobip-rtc` 2.x SDK, so code written
+ * for that SDK reads the same here:
+ *
+ *     import { createSwitchboardRtc } from "https://api.example.com/sdk/v1/switchboard-rtc.js";
+ *     const rtc = createSwitchboardRtc(token, { nodeUrl: "https://media.example.com" });
+ *     rtc.on("incoming-webrtc-call", ({ incomingCall }) => incomingCall.accept());
+ *     await rtc.connect();
+ *     const call = rtc.callWebrtc("bob", { video: true, remoteVideoElement: document.querySelector("video") });
+ *     call.on("established", () => ...);
+ *     call.on("hangup", ({ errorCode }) => console.log(errorCode.name));
+ *
+ * Under the hood: a signalling websocket to the node (`<nodeUrl>/ws`, JSON frames, the protocol in
+ * `chalicelib/contract/signalling.py`), and per call one RTCPeerConnection whose offer is POSTed to the node's WHIP
+ * URL with the per-leg ticket the node hands out once the call is answered.
+ */
+
+export const VERSION = "1.0.0";
+
+export const CallStatus = Object.freeze({
+  INITIALIZED: 0,
+  CALLING: 1,
+  RINGING: 2,
+  CONNECTING: 3,
+  ESTABLISHED: 4,
+  FINISHED: 5,
+});
+
+const ERROR_CODES = {
+  NORMAL_HANGUP: [10000, "The call has ended with hangup initiated by caller, callee or API."],
+  ANSWERED_ELSEWHERE: [10001, "The call was answered on another device."],
+  DEVICE_FORBIDDEN: [10100, "The user has blocked access to the media device."],
+  DEVICE_NOT_FOUND: [10101, "The media device could not be found."],
+  DEVICE_UNAVAILABLE: [10102, "The media device is in use or could not be started."],
+  MEDIA_ERROR: [10103, "The media session could not be set up."],
+  NO_ANSWER: [10200, "The callee did not answer."],
+  BUSY: [10201, "The callee is busy."],
+  CANCELLED: [10202, "The caller hung up before the call was answered."],
+  REJECTED: [10203, "The callee rejected the call."],
+  FORBIDDEN: [10300, "The action is not allowed."],
+  UNAUTHENTICATED: [10302, "The token is missing, invalid or expired."],
+  DESTINATION_NOT_FOUND: [10303, "The destination is not connected."],
+  DESTINATION_UNAVAILABLE: [10304, "The destination is unavailable."],
+  INVALID_DESTINATION: [10305, "The destination is invalid."],
+  INVALID_REQUEST: [10306, "The request is invalid."],
+  REQUEST_TIMEOUT: [10307, "The request timed out."],
+  NETWORK_ERROR: [10308, "The connection to the media node was lost."],
+  SERVICE_UNAVAILABLE: [10309, "The media node is shutting down or unavailable."],
+  UNKNOWN: [10310, "Unknown error."],
+  FEATURE_UNAVAILABLE: [10311, "The feature is not available."],
+};
+
+/** `{id, name, description}` for an error name the node sends (Infobip's ErrorCode shape). */
+export function errorCode(name) {
+  const [id, description] = ERROR_CODES[name] || [ERROR_CODES.UNKNOWN[0], name || "Unknown error."];
+  return Object.freeze({ id, name: name || "UNKNOWN", description });
+}
+
+const CLIENT_EVENTS = ["connected", "disconnected", "reconnecting", "reconnected", "incoming-webrtc-call", "error"];
+const CALL_EVENTS = [
+  "ringing",
+  "established",
+  "hangup",
+  "error",
+  "camera-video-added",
+  "camera-video-removed",
+  "remote-camera-video-added",
+  "remote-camera-video-removed",
+];
+const IDENTITY = /^[\p{L}\p{N}\w.\-_+=/]{3,64}$/u;
+const HEARTBEAT_MS = 5000;
+const HEARTBEAT_TIMEOUT_MS = 15000;
+const ICE_GATHERING_TIMEOUT_MS = 3000;
+const RECONNECT_DELAYS_MS = [250, 500, 1000, 2000, 4000];
+const RECONNECT_ATTEMPTS = 20;
+const FINAL_CLOSE = 4000; // like infobip-rtc: close codes from 4000 end the session for good
+
+class Emitter {
+  constructor(events) {
+    this._events = events;
+    this._handlers = new Map();
+  }
+
+  /** Subscribe to `event`; unknown names throw so typos surface at once. */
+  on(event, handler) {
+    if (!this._events.includes(event)) throw new Error(`Unknown event "${event}"; one of ${this._events.join(", ")}.`);
+    if (typeof handler !== "function") throw new TypeError("The handler must be a function.");
+    if (!this._handlers.has(event)) this._handlers.set(event, []);
+    this._handlers.get(event).push(handler);
+  }
+
+  off(event, handler) {
+    const handlers = this._handlers.get(event) || [];
+    this._handlers.set(
+      event,
+      handlers.filter((h) => h !== handler),
+    );
+  }
+
+  _emit(event, payload = {}) {
+    for (const handler of this._handlers.get(event) || []) {
+      try {
+        handler(payload);
+      } catch (error) {
+        console.error(`switchboard-rtc: a "${event}" handler threw`, error);
+      }
+    }
+  }
+}
+
+function mediaErrorName(error) {
+  switch (error && error.name) {
+    case "NotAllowedError":
+    case "SecurityError":
+      return "DEVICE_FORBIDDEN";
+    case "NotFoundError":
+    case "OverconstrainedError":
+      return "DEVICE_NOT_FOUND";
+    case "NotReadableError":
+    case "AbortError":
+      return "DEVICE_UNAVAILABLE";
+    default:
+      return "MEDIA_ERROR";
+  }
+}
+
+function iceGatheringComplete(pc, timeoutMs) {
+  if (pc.iceGatheringState === "complete") return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      pc.removeEventListener("icegatheringstatechange", check);
+      resolve();
+    };
+    const check = () => pc.iceGatheringState === "complete" && done();
+    const timer = setTimeout(done, timeoutMs); // send what we have: host candidates come first
+    pc.addEventListener("icegatheringstatechange", check);
+  });
+}
+
+function play(element, stream) {
+  if (!element) return;
+  element.srcObject = stream;
+  const started = element.play && element.play();
+  if (started && started.catch) started.catch(() => {}); // autoplay policies: the page can call play() itself
+}
+
+/**
+ * A 1:1 call with another identity. Outgoing calls come from `rtc.callWebrtc()`; incoming ones arrive with the
+ * client's "incoming-webrtc-call" event and add `accept()` and `decline()`.
+ */
+export class WebrtcCall extends Emitter {
+  constructor(rtc, { incoming, counterpart, options = {}, id = null }) {
+    super(CALL_EVENTS);
+    this._rtc = rtc;
+    this._incoming = incoming;
+    this._counterpart = Object.freeze({ type: "WEBRTC", ...counterpart });
+    this._options = { audio: true, video: false, ...options };
+    this._id = id;
+    this._status = incoming ? CallStatus.RINGING : CallStatus.INITIALIZED;
+    this._startTime = new Date();
+    this._establishTime = undefined;
+    this._endTime = undefined;
+    this._ended = false;
+    this._muted = this._options.audio === false;
+    this._localAudio = null;
+    this._localVideo = null;
+    this._remoteStream = new MediaStream();
+    this._remoteVideo = null;
+    this._pc = null;
+    this._media = null; // the promise of local media, started by call or accept
+    this._nodeEstablished = false;
+    this._remoteAudioReady = false;
+    this._ownAudioElement = null;
+  }
+
+  // --- what the application asks ---------------------------------------------------------------------------
+
+  id() {
+    return this._id;
+  }
+
+  options() {
+    return { ...this._options };
+  }
+
+  status() {
+    return this._status;
+  }
+
+  counterpart() {
+    return this._counterpart;
+  }
+
+  source() {
+    return this._incoming ? this._counterpart : this._rtc.connectedUser();
+  }
+
+  destination() {
+    return this._incoming ? this._rtc.connectedUser() : this._counterpart;
+  }
+
+  startTime() {
+    return this._startTime;
+  }
+
+  establishTime() {
+    return this._establishTime;
+  }
+
+  endTime() {
+    return this._endTime;
+  }
+
+  /** Whole seconds since the call was established (0 before), up to its end. */
+  duration() {
+    if (!this._establishTime) return 0;
+    return Math.floor(((this._endTime || new Date()) - this._establishTime) / 1000);
+  }
+
+  /** The RTCPeerConnection carrying this call's media, once the node has answered (for getStats()). */
+  peerConnection() {
+    return this._pc;
+  }
+
+  /** The remote side's media: audio, and camera video when the call has it. */
+  remoteStream() {
+    return this._remoteStream;
+  }
+
+  muted() {
+    return this._muted;
+  }
+
+  /** Stop (true) or resume (false) sending microphone audio. Muted audio goes out as silence. */
+  async mute(shouldMute) {
+    this._muted = Boolean(shouldMute);
+    if (!this._muted && !this._localAudio && this._media) {
+      const stream = await navigator.mediaDevices.getUserMedia({ audio: this._audioConstraints() });
+      this._localAudio = stream.getAudioTracks()[0];
+      await this._sender("audio")?.replaceTrack(this._localAudio);
+    }
+    if (this._localAudio) this._localAudio.enabled = !this._muted;
+  }
+
+  hasCameraVideo() {
+    return Boolean(this._localVideo && this._localVideo.readyState === "live");
+  }
+
+  hasRemoteCameraVideo() {
+    return Boolean(this._remoteVideo && !this._remoteVideo.muted && this._remoteVideo.readyState === "live");
+  }
+
+  /** Turn the camera on or off. The call must have been started (or accepted) with `video: true`. */
+  async cameraVideo(cameraVideo) {
+    if (!this._options.video) throw new Error("This call has no video; start or accept it with video: true.");
+    if (cameraVideo && !this.hasCameraVideo()) {
+      const stream = await navigator.mediaDevices.getUserMedia({ video: this._videoConstraints() });
+      this._localVideo = stream.getVideoTracks()[0];
+      await this._sender("video")?.replaceTrack(this._localVideo);
+      play(this._options.localVideoElement, new MediaStream([this._localVideo]));
+      this._emit("camera-video-added", { stream: new MediaStream([this._localVideo]) });
+    } else if (!cameraVideo && this._localVideo) {
+      await this._sender("video")?.replaceTrack(null);
+      this._localVideo.stop();
+      this._localVideo = null;
+      if (this._options.localVideoElement) this._options.localVideoElement.srcObject = null;
+      this._emit("camera-video-removed", {});
+    }
+  }
+
+  hangup() {
+    if (this._ended) return;
+    if (this._id) {
+      this._rtc._send({ type: "hangup", callId: this._id });
+    } else {
+      this._hangupWhenStarted = true;
+      if (!this._requestId) this._end("CANCELLED"); // the call never left this page
+    }
+  }
+
+  /** Answer an incoming call. Options as for `callWebrtc`. */
+  accept(options = {}) {
+    this._requireIncoming();
+    this._options = { ...this._options, ...options };
+    this._media = this._startLocalMedia();
+    this._media.then(
+      () => !this._ended && this._rtc._send({ type: "accept", callId: this._id }),
+      (error) => this._failMedia(error),
+    );
+  }
+
+  decline() {
+    this._requireIncoming();
+    if (!this._ended) this._rtc._send({ type: "decline", callId: this._id });
+  }
+
+  // --- what the node tells us -------------------------------------------------------------------------------
+
+  _place(requestId) {
+    this._requestId = null;
+    this._status = CallStatus.CALLING;
+    this._media = this._startLocalMedia();
+    this._media.then(
+      () => {
+        if (this._ended) return;
+        this._requestId = requestId;
+        this._rtc._send({ type: "call", requestId, to: this._counterpart.identity, video: Boolean(this._options.video) });
+      },
+      (error) => this._failMedia(error),
+    );
+  }
+
+  _onStarted(callId) {
+    this._id = callId;
+    if (this._hangupWhenStarted) this.hangup();
+  }
+
+  _onRinging() {
+    this._status = CallStatus.RINGING;
+    this._emit("ringing", {});
+  }
+
+  _onEstablished() {
+    this._status = CallStatus.CONNECTING;
+    this._nodeEstablished = true;
+    this._maybeEstablished();
+  }
+
+  async _onMedia({ whipUrl, ticket }) {
+    try {
+      await this._media;
+      if (this._ended) return;
+      const pc = new RTCPeerConnection(this._rtc._peerConfiguration());
+      this._pc = pc;
+      const localStream = new MediaStream([this._localAudio, this._localVideo].filter(Boolean));
+      pc.addTransceiver(this._localAudio || "audio", { direction: "sendrecv", streams: [localStream] });
+      if (this._options.video) {
+        pc.addTransceiver(this._localVideo || "video", { direction: "sendrecv", streams: [localStream] });
+      }
+      pc.ontrack = ({ track }) => this._onRemoteTrack(track);
+      pc.onconnectionstatechange = () => {
+        if (pc.connectionState === "failed" && !this._ended) this._fail("NETWORK_ERROR");
+      };
+      await pc.setLocalDescription(await pc.createOffer());
+      await iceGatheringComplete(pc, ICE_GATHERING_TIMEOUT_MS);
+      const response = await fetch(whipUrl, {
+        method: "POST",
+        headers: { "Content-Type": "application/sdp", Authorization: `Bearer ${ticket}` },
+        body: pc.localDescription.sdp,
+      });
+      if (response.status !== 201) throw new Error(`the node refused the offer: ${response.status}`);
+      const answer = await response.text();
+      if (this._ended) return;
+      await pc.setRemoteDescription({ type: "answer", sdp: answer });
+    } catch (error) {
+      if (!this._ended) {
+        console.error("switchboard-rtc: media setup failed", error);
+        this._fail("MEDIA_ERROR");
+      }
+    }
+  }
+
+  _onRemoteTrack(track) {
+    this._remoteStream.addTrack(track);
+    if (track.kind === "audio") {
+      const element = this._options.remoteAudioElement || (this._ownAudioElement ||= this._newAudioElement());
+      play(element, new MediaStream([track]));
+      this._remoteAudioReady = true;
+      this._maybeEstablished();
+      return;
+    }
+    // remote video tracks start muted and unmute when frames arrive; they mute again when frames stop
+    this._remoteVideo = track;
+    const added = () => {
+      if (this._ended) return;
+      play(this._options.remoteVideoElement, new MediaStream([track]));
+      this._emit("remote-camera-video-added", { stream: new MediaStream([track]) });
+    };
+    const removed = () => !this._ended && this._emit("remote-camera-video-removed", {});
+    track.addEventListener("unmute", added);
+    track.addEventListener("mute", removed);
+    if (!track.muted) added();
+  }
+
+  _maybeEstablished() {
+    if (this._ended || this._status === CallStatus.ESTABLISHED) return;
+    if (!this._nodeEstablished || !this._remoteAudioReady) return;
+    this._status = CallStatus.ESTABLISHED;
+    this._establishTime = new Date();
+    this._emit("established", { stream: this._remoteStream });
+  }
+
+  /** Local failure: tell the node (so the other side hears about it too), then end here. */
+  _fail(name) {
+    this._emit("error", { errorCode: errorCode(name) });
+    if (this._id) this._rtc._send({ type: "hangup", callId: this._id });
+    this._end(name);
+  }
+
+  _failMedia(error) {
+    console.error("switchboard-rtc: could not get local media", error);
+    this._fail(mediaErrorName(error));
+  }
+
+  _end(name) {
+    if (this._ended) return;
+    this._ended = true;
+    this._status = CallStatus.FINISHED;
+    this._endTime = new Date();
+    if (this._pc) this._pc.close();
+    for (const track of [this._localAudio, this._localVideo]) if (track) track.stop();
+    for (const element of [
+      this._options.localVideoElement,
+      this._options.remoteVideoElement,
+      this._options.remoteAudioElement,
+      this._ownAudioElement,
+    ]) {
+      if (element) element.srcObject = null;
+    }
+    this._rtc._forget(this);
+    this._emit("hangup", { errorCode: errorCode(name) });
+  }
+
+  // --- internals --------------------------------------------------------------------------------------------
+
+  async _startLocalMedia() {
+    const constraints = {
+      audio: this._muted && this._options.audio === false ? false : this._audioConstraints(),
+      video: this._options.video ? this._videoConstraints() : false,
+    };
+    if (!constraints.audio && !constraints.video) return;
+    const stream = await navigator.mediaDevices.getUserMedia(constraints);
+    this._localAudio = stream.getAudioTracks()[0] || null;
+    this._localVideo = stream.getVideoTracks()[0] || null;
+    if (this._localAudio) this._localAudio.enabled = !this._muted;
+    if (this._localVideo) play(this._options.localVideoElement, new MediaStream([this._localVideo]));
+  }
+
+  _audioConstraints() {
+    const device = this._rtc._audioInputDevice;
+    return device ? { deviceId: { exact: device } } : true;
+  }
+
+  _videoConstraints() {
+    const device = this._rtc._videoInputDevice;
+    return device ? { deviceId: { exact: device } } : true;
+  }
+
+  _sender(kind) {
+    if (!this._pc) return null;
+    const transceiver = this._pc.getTransceivers().find((t) => t.receiver.track && t.receiver.track.kind === kind);
+    return transceiver ? transceiver.sender : null;
+  }
+
+  _newAudioElement() {
+    const element = new Audio();
+    element.autoplay = true;
+    return element;
+  }
+
+  _requireIncoming() {
+    if (!this._incoming) throw new Error("Only incoming calls can be accepted or declined.");
+  }
+}
+
+/** One identity's connection to a media node. Create it with `createSwitchboardRtc`. */
+export class SwitchboardRtc extends Emitter {
+  constructor(token, options = {}) {
+    super(CLIENT_EVENTS);
+    if (!token) throw new Error("A token is required; mint one with POST /webrtc/1/token.");
+    if (!options.nodeUrl) throw new Error("options.nodeUrl is required: the media node's URL.");
+    this._token = token;
+    this._nodeUrl = String(options.nodeUrl).replace(/\/+$/, "");
+    this._iceServers = options.iceServers || [];
+    this._iceTransportPolicy = options.iceTransportPolicy || "all";
+    this._ws = null;
+    this._user = null;
+    this._calls = new Map(); // by call id, and by request id until the node names the call
+    this._activeCall = null;
+    this._requestIds = 0;
+    this._wanted = false;
+    this._audioInputDevice = null;
+    this._videoInputDevice = null;
+  }
+
+  /** Open the signalling connection; resolves once the node has registered this identity. */
+  connect() {
+    if (this.isConnected()) return Promise.resolve();
+    this._wanted = true;
+    return this._open().then(() => this._emit("connected", { identity: this._user.identity }));
+  }
+
+  disconnect() {
+    this._wanted = false;
+    if (this._activeCall) this._activeCall.hangup();
+    this._endCalls("NORMAL_HANGUP");
+    this._close(FINAL_CLOSE, "USER_DISCONNECT");
+  }
+
+  isConnected() {
+    return Boolean(this._ws && this._ws.readyState === WebSocket.OPEN && this._user);
+  }
+
+  /** `{identity}` of the connected user (the identity in the token). */
+  connectedUser() {
+    return this._user;
+  }
+
+  /** Call another identity. Returns at once; follow the call through its events. */
+  callWebrtc(identity, options = {}) {
+    if (!IDENTITY.test(String(identity))) throw new Error(`Invalid identity "${identity}".`);
+    if (!this.isConnected()) throw new Error("Not connected; call connect() first.");
+    if (this._activeCall) throw new Error("Call already in progress.");
+    const call = new WebrtcCall(this, { incoming: false, counterpart: { identity }, options });
+    const requestId = String(++this._requestIds);
+    this._calls.set(`request:${requestId}`, call);
+    this._activeCall = call;
+    call._place(requestId);
+    return call;
+  }
+
+  setAudioInputDevice(deviceId) {
+    this._audioInputDevice = deviceId;
+  }
+
+  unsetAudioInputDevice() {
+    this._audioInputDevice = null;
+  }
+
+  setVideoInputDevice(deviceId) {
+    this._videoInputDevice = deviceId;
+  }
+
+  unsetVideoInputDevice() {
+    this._videoInputDevice = null;
+  }
+
+  async getAudioInputDevices() {
+    return (await navigator.mediaDevices.enumerateDevices()).filter((d) => d.kind === "audioinput");
+  }
+
+  async getVideoInputDevices() {
+    return (await navigator.mediaDevices.enumerateDevices()).filter((d) => d.kind === "videoinput");
+  }
+
+  // --- the signalling socket --------------------------------------------------------------------------------
+
+  _open() {
+    return new Promise((resolve, reject) => {
+      const ws = new WebSocket(`${this._nodeUrl.replace(/^http/, "ws")}/ws`);
+      this._ws = ws;
+      let registered = false;
+      ws.onopen = () => ws.send(JSON.stringify({ type: "hello", token: this._token }));
+      ws.onmessage = ({ data }) => {
+        this._lastHeard = Date.now();
+        let message;
+        try {
+          message = JSON.parse(data);
+        } catch {
+          return;
+        }
+        if (!registered) {
+          if (message.type === "registered") {
+            registered = true;
+            this._user = Object.freeze({ identity: message.identity });
+            this._startHeartbeat();
+            resolve();
+          } else if (message.type === "error") {
+            this._wanted = false;
+            reject(Object.assign(new Error(message.text), { errorCode: errorCode(message.code) }));
+          }
+          return;
+        }
+        this._handle(message);
+      };
+      ws.onclose = ({ code, reason }) => {
+        if (this._ws !== ws) return;
+        this._stopHeartbeat();
+        this._ws = null;
+        if (!registered) {
+          reject(new Error(`The node closed the connection (${code} ${reason || ""}).`.trim()));
+          return;
+        }
+        this._lost(code, reason);
+      };
+    });
+  }
+
+  _lost(code, reason) {
+    // the node ends the calls of a session that goes away; say so here at once rather than leave them hanging
+    this._endCalls("NETWORK_ERROR");
+    if (this._wanted && code < FINAL_CLOSE) {
+      this._reconnect(0);
+    } else {
+      this._emit("disconnected", { reason: reason || `closed with code ${code}` });
+    }
+  }
+
+  _reconnect(attempt) {
+    if (attempt === 0) this._emit("reconnecting", {});
+    if (!this._wanted) return;
+    if (attempt >= RECONNECT_ATTEMPTS) {
+      this._wanted = false;
+      this._emit("disconnected", { reason: "could not reconnect to the media node" });
+      return;
+    }
+    const delay = RECONNECT_DELAYS_MS[Math.min(attempt, RECONNECT_DELAYS_MS.length - 1)];
+    setTimeout(() => {
+      if (!this._wanted) return;
+      this._open().then(
+        () => this._emit("reconnected", {}),
+        () => this._wanted && this._reconnect(attempt + 1),
+      );
+    }, delay);
+  }
+
+  _close(code, reason) {
+    this._stopHeartbeat();
+    const ws = this._ws;
+    this._ws = null;
+    if (ws) {
+      ws.close(code, reason);
+      this._emit("disconnected", { reason });
+    }
+  }
+
+  _startHeartbeat() {
+    this._lastHeard = Date.now();
+    this._heartbeat = setInterval(() => {
+      if (Date.now() - this._lastHeard > HEARTBEAT_TIMEOUT_MS) {
+        const ws = this._ws;
+        this._ws = null;
+        this._stopHeartbeat();
+        if (ws) ws.close();
+        this._lost(1006, "heartbeat timeout");
+        return;
+      }
+      this._send({ type: "ping" });
+    }, HEARTBEAT_MS);
+  }
+
+  _stopHeartbeat() {
+    clearInterval(this._heartbeat);
+    this._heartbeat = null;
+  }
+
+  _send(message) {
+    if (this._ws && this._ws.readyState === WebSocket.OPEN) this._ws.send(JSON.stringify(message));
+  }
+
+  _handle(message) {
+    const call = this._calls.get(message.callId);
+    switch (message.type) {
+      case "call_started": {
+        const placed = this._calls.get(`request:${message.requestId}`);
+        if (!placed) return;
+        this._calls.delete(`request:${message.requestId}`);
+        this._calls.set(message.callId, placed);
+        placed._onStarted(message.callId);
+        return;
+      }
+      case "incoming_call": {
+        const incoming = new WebrtcCall(this, {
+          incoming: true,
+          id: message.callId,
+          counterpart: { identity: message.from, displayName: message.fromDisplayName || message.from },
+          options: { video: Boolean(message.video) },
+        });
+        if (this._activeCall) {
+          this._send({ type: "decline", callId: message.callId }); // one call at a time, as in infobip-rtc
+          return;
+        }
+        this._calls.set(message.callId, incoming);
+        this._activeCall = incoming;
+        this._emit("incoming-webrtc-call", { incomingCall: incoming, customData: {} });
+        return;
+      }
+      case "ringing":
+        return call && call._onRinging();
+      case "established":
+        return call && call._onEstablished();
+      case "media":
+        return call && call._onMedia(message);
+      case "answered_elsewhere":
+        return call && call._end("ANSWERED_ELSEWHERE");
+      case "hangup":
+        return call && call._end(message.errorCode);
+      case "error":
+        return this._onError(message);
+      default:
+        return; // pong, and whatever a newer node adds
+    }
+  }
+
+  _onError(message) {
+    const placed = message.requestId && this._calls.get(`request:${message.requestId}`);
+    if (placed) {
+      this._calls.delete(`request:${message.requestId}`);
+      placed._fail(message.code);
+      return;
+    }
+    this._emit("error", { errorCode: errorCode(message.code), text: message.text });
+  }
+
+  _endCalls(name) {
+    for (const call of new Set(this._calls.values())) call._end(name);
+  }
+
+  _forget(call) {
+    for (const [key, value] of this._calls) if (value === call) this._calls.delete(key);
+    if (this._activeCall === call) this._activeCall = null;
+  }
+
+  _peerConfiguration() {
+    return { iceServers: this._iceServers, iceTransportPolicy: this._iceTransportPolicy };
+  }
+}
+
+/**
+ * The entry point, like infobip-rtc's `createInfobipRtc(token, options)`.
+ *
+ * options: `nodeUrl` (required: the media node, e.g. "https://media.example.com"), `iceServers` (RTCIceServer[],
+ * default none: no public STUN is ever used unless you give one), `iceTransportPolicy` ("all" | "relay").
+ */
+export function createSwitchboardRtc(token, options = {}) {
+  return new SwitchboardRtc(token, options);
+}
