@@ -8,6 +8,9 @@
     hangup {callId}                                  answered_elsewhere {callId}
     data {callId, messageId, text, to?}              data {callId, messageId, from, text, direct}
     data_received {callId, messageId}                data_delivered {callId, messageId, to}
+    join_room {requestId, room}                      room_joined {requestId, callId, room, participants}
+    leave_room {callId}                              participant_joined|participant_left {callId, participant}
+                                                     participant_talking {callId, participant, talking}
     ping                                             established {callId}
                                                      media {callId, whipUrl, ticket}   (then WHIP offer/answer)
                                                      hangup {callId, errorCode}
@@ -87,7 +90,18 @@ class DataReceived(_Message):
     messageId: str = Field(min_length=1, max_length=64)
 
 
-AnyClientMessage = Hello | Call | Accept | Decline | Hangup | SendData | DataReceived | Ping
+class JoinRoom(_Message):
+    type: Literal["join_room"] = "join_room"
+    requestId: str = Field(min_length=1, max_length=64)
+    room: str = Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_.~-]+$")
+
+
+class LeaveRoom(_Message):
+    type: Literal["leave_room"] = "leave_room"
+    callId: str = Field(max_length=128)
+
+
+AnyClientMessage = Hello | Call | Accept | Decline | Hangup | SendData | DataReceived | JoinRoom | LeaveRoom | Ping
 ClientMessage = Annotated[AnyClientMessage, Field(discriminator="type")]
 CLIENT_MESSAGE: TypeAdapter[AnyClientMessage] = TypeAdapter(ClientMessage)
 
@@ -184,6 +198,38 @@ class DataDelivered(_Message):
     to: str
 
 
+class Participant(_Message):
+    identity: str
+    displayName: str | None = None
+
+
+class RoomJoined(_Message):
+    type: Literal["room_joined"] = "room_joined"
+    requestId: str
+    callId: str
+    room: str
+    participants: list[Participant]
+
+
+class ParticipantJoined(_Message):
+    type: Literal["participant_joined"] = "participant_joined"
+    callId: str
+    participant: Participant
+
+
+class ParticipantLeft(_Message):
+    type: Literal["participant_left"] = "participant_left"
+    callId: str
+    participant: Participant
+
+
+class ParticipantTalking(_Message):
+    type: Literal["participant_talking"] = "participant_talking"
+    callId: str
+    participant: Participant
+    talking: bool
+
+
 class Error(_Message):
     type: Literal["error"] = "error"
     code: str
@@ -208,6 +254,10 @@ AnyNodeMessage = (
     | RemoteNetworkQuality
     | DataMessage
     | DataDelivered
+    | RoomJoined
+    | ParticipantJoined
+    | ParticipantLeft
+    | ParticipantTalking
     | Error
     | Pong
 )

@@ -47,6 +47,8 @@ async def serve() -> None:
     await registration.draining()
     if node.calls is not None:
         await node.calls.shutdown()
+    if node.rooms is not None:
+        await node.rooms.shutdown()
     await runner.cleanup()
     await registration.stop()
 

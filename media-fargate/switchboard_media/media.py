@@ -131,11 +131,13 @@ class Leg:
         leg_id: str,
         ice_servers: list[dict[str, object]],
         on_closed: Callable[[Leg], Awaitable[None]] | None = None,
+        outgoing_audio: MediaStreamTrack | None = None,
     ) -> None:
+        """`outgoing_audio`: what this leg hears; by default a RelayTrack that `connect` points at a peer."""
         self.leg_id = leg_id
         servers = [RTCIceServer(**server) for server in ice_servers]  # type: ignore[arg-type]
         self.pc = RTCPeerConnection(RTCConfiguration(iceServers=servers))
-        self.outgoing_audio = RelayTrack()
+        self.outgoing_audio: MediaStreamTrack = outgoing_audio or RelayTrack()
         self.outgoing_video = VideoRelayTrack()
         self.incoming_audio: MediaStreamTrack | None = None
         self.incoming_video: MediaStreamTrack | None = None
@@ -189,6 +191,7 @@ async def connect(a: Leg, b: Leg) -> None:
 
     async def audio(source: Leg, target: Leg) -> None:
         await source.incoming_ready.wait()
+        assert isinstance(target.outgoing_audio, RelayTrack)
         target.outgoing_audio.attach(source.incoming_audio)
 
     async def video(source: Leg, target: Leg) -> None:

@@ -7,6 +7,7 @@ from aiohttp import web
 from switchboard_media import session
 from switchboard_media.calls import CallError, CallManager, CallRecords
 from switchboard_media.presence import Presence
+from switchboard_media.rooms import RoomManager
 from switchboard_media.settings import NodeSettings
 from switchboard_media.tickets import Tickets
 
@@ -21,10 +22,12 @@ class Node:
         self.tickets = Tickets(settings.ticket_ttl_seconds)
         self.records = records or CallRecords()
         self.calls: CallManager | None = None
+        self.rooms: RoomManager | None = None
         self.draining = False
 
     def bind(self, base_url: str) -> None:
         self.calls = CallManager(self.settings, self.presence, self.tickets, self.records, base_url)
+        self.rooms = RoomManager(self.settings, self.tickets, base_url)
 
     async def health(self, request: web.Request) -> web.Response:
         body = {
@@ -32,16 +35,19 @@ class Node:
             "nodeId": self.settings.node_id,
             "sessions": len(self.presence),
             "calls": len(self.calls or ()),
+            "roomSeats": len(self.rooms or ()),
         }
         return web.json_response(body, status=503 if self.draining else 200)
 
     async def websocket(self, request: web.Request) -> web.StreamResponse:
-        if self.draining or self.calls is None:
+        if self.draining or self.calls is None or self.rooms is None:
             return web.json_response({"error": "draining"}, status=503)
-        return await session.handle(request, self.presence, self.calls, self.token_key, self.settings.node_id)
+        return await session.handle(
+            request, self.presence, self.calls, self.rooms, self.token_key, self.settings.node_id
+        )
 
     async def whip(self, request: web.Request) -> web.Response:
-        assert self.calls is not None
+        assert self.calls is not None and self.rooms is not None
         if request.content_type != "application/sdp":
             return web.json_response({"error": "send the offer as application/sdp"}, status=415)
         if (request.content_length or 0) > MAX_SDP_BYTES:
@@ -51,7 +57,8 @@ class Node:
         try:
             if scheme.lower() != "bearer":
                 raise CallError("UNAUTHORIZED", "send the media ticket as a Bearer credential")
-            answer = await self.calls.whip_offer(leg_id, ticket, await request.text())
+            manager = self.rooms if self.rooms.has_leg(leg_id) else self.calls
+            answer = await manager.whip_offer(leg_id, ticket, await request.text())
         except CallError as error:
             status = 401 if error.code == "UNAUTHORIZED" else 404
             return web.json_response({"error": error.code, "text": error.text}, status=status)

@@ -15,6 +15,7 @@ from chalicelib.contract import signalling as sig
 from chalicelib.contract.tokens import TokenError, verify
 from switchboard_media.calls import CallError, CallManager
 from switchboard_media.presence import Presence
+from switchboard_media.rooms import RoomManager
 
 log = logging.getLogger(__name__)
 HELLO_TIMEOUT_SECONDS = 10
@@ -93,7 +94,7 @@ async def _authenticate(ws: web.WebSocketResponse, token_key: bytes) -> tuple[st
 
 
 async def handle(
-    request: web.Request, presence: Presence, calls: CallManager, token_key: bytes, node_id: str
+    request: web.Request, presence: Presence, calls: CallManager, rooms: RoomManager, token_key: bytes, node_id: str
 ) -> web.WebSocketResponse:
     ws = web.WebSocketResponse(heartbeat=20, max_msg_size=HARD_FRAME_LIMIT)
     await ws.prepare(request)
@@ -109,23 +110,24 @@ async def handle(
             if frame.type == WSMsgType.TEXT:
                 # shielded: aiohttp cancels this handler when the client goes away, and a call operation must
                 # never stop half-way because one party disconnected
-                await asyncio.shield(_dispatch(session, frame.data, calls))
+                await asyncio.shield(_dispatch(session, frame.data, calls, rooms))
             elif frame.type == WSMsgType.BINARY:
                 await _error(ws, "BAD_MESSAGE", "binary frames are not part of the protocol")
     finally:
         presence.remove(session)
-        await asyncio.shield(_cleanup(session, calls))
+        await asyncio.shield(_cleanup(session, calls, rooms))
     return ws
 
 
-async def _cleanup(session: SignallingSession, calls: CallManager) -> None:
+async def _cleanup(session: SignallingSession, calls: CallManager, rooms: RoomManager) -> None:
     try:
         await calls.session_closed(session)
+        await rooms.session_closed(session)
     finally:
         await session.close()
 
 
-async def _dispatch(session: SignallingSession, data: str, calls: CallManager) -> None:
+async def _dispatch(session: SignallingSession, data: str, calls: CallManager, rooms: RoomManager) -> None:
     if len(data) > sig.MAX_FRAME_BYTES:
         await _error(session.ws, "MESSAGE_TOO_LARGE", f"frames are limited to {sig.MAX_FRAME_BYTES} bytes")
         return
@@ -145,6 +147,10 @@ async def _dispatch(session: SignallingSession, data: str, calls: CallManager) -
                 await calls.decline(session, message.callId)
             case sig.Hangup():
                 await calls.hangup(session, message.callId)
+            case sig.JoinRoom():
+                await rooms.join(session, message)
+            case sig.LeaveRoom():
+                await rooms.leave(session, message.callId)
             case sig.SendData():
                 await calls.send_data(session, message)
             case sig.DataReceived():

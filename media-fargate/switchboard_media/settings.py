@@ -22,6 +22,7 @@ class NodeSettings(BaseSettings):
     ring_timeout_seconds: float = 60.0
     ticket_ttl_seconds: int = 60
     quality_interval_seconds: float = 2.0
+    room_limit: int = 15
     capacity: int = 200
 
     def base_url(self, bound_port: int) -> str:

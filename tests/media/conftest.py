@@ -64,4 +64,6 @@ async def node(records: FakeRecords):
     yield media_node, str(server.make_url("")).rstrip("/")
     if media_node.calls is not None:
         await media_node.calls.shutdown()
+    if media_node.rooms is not None:
+        await media_node.rooms.shutdown()
     await server.close()

@@ -12,6 +12,7 @@ what they receive.
 from switchboard_rtc.audio import AudioSink, MutableAudio, ToneSource
 from switchboard_rtc.call import Call, CallEnded
 from switchboard_rtc.client import RtcClient, RtcError
+from switchboard_rtc.room import RoomCall
 from switchboard_rtc.video import ColorSource, VideoSink
 
 __all__ = [
@@ -20,6 +21,7 @@ __all__ = [
     "CallEnded",
     "ColorSource",
     "MutableAudio",
+    "RoomCall",
     "RtcClient",
     "RtcError",
     "ToneSource",

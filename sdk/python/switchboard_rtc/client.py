@@ -17,6 +17,7 @@ from chalicelib.contract import signalling as sig
 from chalicelib.contract.tokens import unverified_claims
 from switchboard_rtc.audio import AudioSink
 from switchboard_rtc.call import Call
+from switchboard_rtc.room import RoomCall
 from switchboard_rtc.video import VideoSink
 
 log = logging.getLogger(__name__)
@@ -45,6 +46,7 @@ class RtcClient:
         self.errors: asyncio.Queue[sig.Error] = asyncio.Queue()
         self._handlers: dict[str, list[Callable[[Any], Any]]] = {}
         self._pending: dict[str, asyncio.Future[str]] = {}
+        self._room_media: dict[str, tuple[MediaStreamTrack | None, AudioSink | None]] = {}
         self._request_ids = (str(n) for n in itertools.count(1))
         self._reader = asyncio.ensure_future(self._read())
 
@@ -101,6 +103,28 @@ class RtcClient:
         call.video = video
         call.audio_source, call.audio_sink = audio_source, audio_sink
         call.video_source, call.video_sink = video_source, video_sink
+        return call
+
+    async def join_room(
+        self,
+        room: str,
+        audio_source: MediaStreamTrack | None = None,
+        audio_sink: AudioSink | None = None,
+        timeout: float = 10,
+    ) -> RoomCall:
+        """Join (or open) a room: you hear everyone else in it, they hear you."""
+        request_id = next(self._request_ids)
+        joined: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+        self._pending[request_id] = joined
+        self._room_media[request_id] = (audio_source, audio_sink)
+        await self.send(sig.JoinRoom(requestId=request_id, room=room))
+        try:
+            call_id = await asyncio.wait_for(joined, timeout)
+        finally:
+            self._pending.pop(request_id, None)
+            self._room_media.pop(request_id, None)
+        call = self.calls[call_id]
+        assert isinstance(call, RoomCall)
         return call
 
     async def close(self) -> None:
@@ -161,6 +185,17 @@ class RtcClient:
                 await self._call(message.callId).on_hangup("ANSWERED_ELSEWHERE")
             case sig.HungUp():
                 await self._call(message.callId).on_hangup(message.errorCode)
+            case sig.RoomJoined():
+                room = RoomCall(self, message.callId, message.room, list(message.participants))
+                room.audio_source, room.audio_sink = self._room_media.get(message.requestId, (None, None))
+                self.calls[room.id] = room
+                future = self._pending.get(message.requestId)
+                if future is not None and not future.done():
+                    future.set_result(room.id)
+            case sig.ParticipantJoined() | sig.ParticipantLeft() | sig.ParticipantTalking():
+                room_call = self._call(message.callId)
+                assert isinstance(room_call, RoomCall)
+                room_call.on_participant(message)
             case sig.DataMessage():
                 await self._call(message.callId).on_data(message)
             case sig.DataDelivered():

@@ -1,0 +1,145 @@
+"""Rooms (`join_room(name)`): every participant hears the mix of the others, never themselves. Participants join,
+leave (or drop) and start/stop talking; each hears about the others. A room is per account and name and lives on
+this node; it has a participant limit (SWITCHBOARD_MEDIA_ROOM_LIMIT, default 15). Audio only for now: forwarding
+several videos needs a transceiver per participant and renegotiation."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from dataclasses import dataclass, field
+
+from chalicelib.contract import signalling as sig
+from switchboard_media.calls import CallError
+from switchboard_media.media import Leg
+from switchboard_media.mixer import Mixer, MixOutput
+from switchboard_media.presence import Session
+from switchboard_media.settings import NodeSettings
+from switchboard_media.tickets import Tickets
+
+
+@dataclass
+class Seat:
+    leg_id: str
+    session: Session
+    media: Leg
+    feeding: asyncio.Future[None] | None = None
+
+    @property
+    def participant(self) -> sig.Participant:
+        return sig.Participant(identity=self.session.identity, displayName=self.session.display_name)
+
+
+@dataclass
+class Room:
+    account_id: str
+    name: str
+    mixer: Mixer
+    seats: dict[str, Seat] = field(default_factory=dict)
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+    async def announce(self, make: type[sig.ParticipantJoined] | type[sig.ParticipantLeft], about: Seat) -> None:
+        for seat in self.seats.values():
+            if seat is not about:
+                await seat.session.send(make(callId=seat.leg_id, participant=about.participant))
+
+
+class RoomManager:
+    def __init__(self, settings: NodeSettings, tickets: Tickets, base_url: str) -> None:
+        self._settings = settings
+        self._tickets = tickets
+        self._base_url = base_url
+        self._rooms: dict[tuple[str, str], Room] = {}
+        self._seats: dict[str, Room] = {}  # leg id -> room
+        self._notices: set[asyncio.Future[None]] = set()
+
+    def has_leg(self, leg_id: str) -> bool:
+        return leg_id in self._seats
+
+    def __len__(self) -> int:
+        return len(self._seats)
+
+    async def join(self, session: Session, request: sig.JoinRoom) -> None:
+        key = (session.account_id, request.room)
+        room = self._rooms.get(key)
+        if room is None:
+            room = self._rooms[key] = self._new_room(session.account_id, request.room)
+        async with room.lock:
+            if len(room.seats) >= self._settings.room_limit:
+                raise CallError("ROOM_FULL", f"room {request.room} has {self._settings.room_limit} participants")
+            leg_id = f"room-{uuid.uuid4()}"
+            output = MixOutput()
+            seat = Seat(leg_id, session, Leg(leg_id, self._settings.ice_servers, outgoing_audio=output))
+            others = [s.participant for s in room.seats.values()]
+            room.seats[leg_id] = seat
+            self._seats[leg_id] = room
+            room.mixer.add(leg_id, output)
+            seat.feeding = asyncio.ensure_future(self._feed(room, seat))
+            await session.send(
+                sig.RoomJoined(requestId=request.requestId, callId=leg_id, room=room.name, participants=others)
+            )
+            await session.send(
+                sig.Media(callId=leg_id, whipUrl=f"{self._base_url}/whip/{leg_id}", ticket=self._tickets.issue(leg_id))
+            )
+            await room.announce(sig.ParticipantJoined, seat)
+
+    async def leave(self, session: Session, leg_id: str) -> None:
+        room = self._seats.get(leg_id)
+        if room is None or room.seats[leg_id].session is not session:
+            raise CallError("UNKNOWN_CALL", f"no room seat {leg_id} for this session")
+        await self._remove(room, leg_id)
+
+    async def session_closed(self, session: Session) -> None:
+        for leg_id, room in list(self._seats.items()):
+            if room.seats[leg_id].session is session:
+                await self._remove(room, leg_id)
+
+    async def whip_offer(self, leg_id: str, ticket: str, offer_sdp: str) -> str:
+        if not self._tickets.check(leg_id, ticket):
+            raise CallError("UNAUTHORIZED", "the media ticket is missing, expired or not for this leg")
+        room = self._seats.get(leg_id)
+        if room is None:
+            raise CallError("UNKNOWN_CALL", f"no media session for {leg_id}")
+        return await room.seats[leg_id].media.answer(offer_sdp)
+
+    async def shutdown(self) -> None:
+        for room in list(self._rooms.values()):
+            for leg_id in list(room.seats):
+                await self._remove(room, leg_id)
+
+    def _new_room(self, account_id: str, name: str) -> Room:
+        holder: list[Room] = []
+        room = Room(account_id, name, Mixer(lambda leg_id, talking: self._talking(holder[0], leg_id, talking)))
+        holder.append(room)
+        return room
+
+    async def _feed(self, room: Room, seat: Seat) -> None:
+        await seat.media.incoming_ready.wait()
+        if seat.media.incoming_audio is not None and seat.leg_id in room.seats:
+            room.mixer.feed(seat.leg_id, seat.media.incoming_audio)
+
+    def _talking(self, room: Room, leg_id: str, talking: bool) -> None:
+        seat = room.seats.get(leg_id)
+        if seat is None:
+            return
+        for other in room.seats.values():
+            if other is not seat:
+                notice = sig.ParticipantTalking(callId=other.leg_id, participant=seat.participant, talking=talking)
+                task = asyncio.ensure_future(other.session.send(notice))
+                self._notices.add(task)
+                task.add_done_callback(self._notices.discard)
+
+    async def _remove(self, room: Room, leg_id: str) -> None:
+        async with room.lock:
+            seat = room.seats.pop(leg_id, None)
+            self._seats.pop(leg_id, None)
+            if seat is None:
+                return
+            if seat.feeding is not None:
+                seat.feeding.cancel()
+            await room.mixer.remove(leg_id)
+            await seat.media.close()
+            await room.announce(sig.ParticipantLeft, seat)
+            if not room.seats:
+                await room.mixer.stop()
+                self._rooms.pop((room.account_id, room.name), None)

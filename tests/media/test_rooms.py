@@ -1,0 +1,102 @@
+"""Rooms through a real media node: everyone hears the others' tones and never their own; joins, leaves, talking."""
+
+from __future__ import annotations
+
+import asyncio
+
+import numpy as np
+import pytest
+
+from chalicelib.contract import signalling as sig
+from switchboard_rtc import AudioSink, RtcClient, RtcError, ToneSource
+from tests.media.conftest import token
+
+pytestmark = pytest.mark.asyncio
+TONES = {"ann": 600.0, "ben": 1000.0, "cat": 1500.0}
+
+
+def band_energy(samples, frequency: float, rate: int = 48000) -> float:
+    signal = np.asarray(samples, dtype=np.float64)
+    spectrum = np.abs(np.fft.rfft(signal * np.hanning(len(signal))))
+    bins = np.fft.rfftfreq(len(signal), 1 / rate)
+    return float(spectrum[(bins > frequency - 15) & (bins < frequency + 15)].max())
+
+
+async def test_three_participants_hear_the_other_two_and_not_themselves(node):
+    _, url = node
+    clients = {name: await RtcClient.connect(url, token(name, name=name.title())) for name in TONES}
+    sinks = {name: AudioSink() for name in TONES}
+    try:
+        rooms = {}
+        for name, frequency in TONES.items():
+            rooms[name] = await clients[name].join_room(
+                "standup", audio_source=ToneSource(frequency), audio_sink=sinks[name]
+            )
+        assert set(rooms["cat"].participants) == {"ann", "ben"}  # who was there when cat joined
+        await asyncio.gather(*(room.media_connected() for room in rooms.values()))
+        await asyncio.sleep(2.0)
+        for name, sink in sinks.items():
+            heard = sink.samples[-48000:]
+            assert len(heard) >= 24000, name
+            others = [f for n, f in TONES.items() if n != name]
+            own = band_energy(heard, TONES[name])
+            for frequency in others:
+                assert band_energy(heard, frequency) > 20 * max(own, 1.0), (name, frequency)
+        joined = [event for event in _drain(rooms["ann"].events) if isinstance(event, sig.ParticipantJoined)]
+        assert [event.participant.identity for event in joined] == ["ben", "cat"]
+        assert rooms["ann"].talking >= {"ben", "cat"}  # their tones count as talking
+
+        await rooms["cat"].leave()
+        left = await asyncio.wait_for(_next_of(rooms["ann"].events, sig.ParticipantLeft), 5)
+        assert left.participant.identity == "cat"
+        await asyncio.sleep(1.0)
+        heard = sinks["ann"].samples[-24000:]
+        assert band_energy(heard, TONES["cat"]) < band_energy(heard, TONES["ben"]) / 20  # cat is gone from the mix
+    finally:
+        for client in clients.values():
+            await client.close()
+
+
+async def test_the_room_has_a_participant_limit(node):
+    media_node, url = node
+    media_node.settings.room_limit = 2
+    clients = [await RtcClient.connect(url, token(f"p{n}")) for n in range(3)]
+    try:
+        await clients[0].join_room("small")
+        await clients[1].join_room("small")
+        with pytest.raises(RtcError) as full:
+            await clients[2].join_room("small")
+        assert full.value.code == "ROOM_FULL"
+        await clients[2].join_room("other-room")  # other rooms are unaffected
+    finally:
+        for client in clients:
+            await client.close()
+
+
+async def test_a_participant_that_drops_leaves_the_room(node):
+    _, url = node
+    ann = await RtcClient.connect(url, token("ann"))
+    ben = await RtcClient.connect(url, token("ben"))
+    try:
+        room = await ann.join_room("drop")
+        await ben.join_room("drop")
+        await asyncio.wait_for(_next_of(room.events, sig.ParticipantJoined), 5)
+        await ben.close()
+        left = await asyncio.wait_for(_next_of(room.events, sig.ParticipantLeft), 5)
+        assert left.participant.identity == "ben" and "ben" not in room.participants
+    finally:
+        await ann.close()
+
+
+def _drain(queue: asyncio.Queue) -> list:
+    items = []
+    while not queue.empty():
+        items.append(queue.get_nowait())
+    return items
+
+
+async def _next_of(queue: asyncio.Queue, kind: type):
+    while True:
+        item = await queue.get()
+        if isinstance(item, kind):
+            return item
