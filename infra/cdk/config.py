@@ -6,14 +6,21 @@ Only what differs between deployments lives here; everything the code needs to a
 
 from __future__ import annotations
 
+import json
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from constructs import Node
 
 STAGES = ("dev", "prod")
 DEFAULT_REGION = "us-east-1"
+
+# A media task's network interface holds only its private address; the public IP is the Internet Gateway's 1:1 NAT
+# of it. Without a STUN server the node offers only the private address as a host candidate, which clients on the
+# internet cannot reach, so a deployment asks a public STUN server for its server-reflexive (public) address. The
+# local stack keeps no STUN server at all. `-c iceServers='[...]'` replaces this (TURN entries included).
+DEFAULT_ICE_SERVERS: tuple[dict[str, Any], ...] = ({"urls": "stun:stun.l.google.com:19302"},)
 
 
 @dataclass(frozen=True)
@@ -27,6 +34,37 @@ class DomainConfig:
 
 
 @dataclass(frozen=True)
+class MediaConfig:
+    """The media fleet: its signalling domain (HTTPS on the load balancer; plain HTTP without one), the ICE servers
+    handed to every node, and the task count autoscaling stays within."""
+
+    domain: DomainConfig | None = None
+    ice_servers: tuple[dict[str, Any], ...] = DEFAULT_ICE_SERVERS
+    ice_servers_secret_arn: str | None = None  # a secret whose value is the JSON list (TURN credentials stay out)
+    min_tasks: int = 1
+    max_tasks: int = 1
+    drain_seconds: int = 120
+
+    @classmethod
+    def from_context(cls, get: Any) -> MediaConfig:
+        min_tasks = int(get("mediaMinTasks") or 1)
+        max_tasks = int(get("mediaMaxTasks") or min_tasks)
+        if not 1 <= min_tasks <= max_tasks:
+            raise ValueError(f"need 1 <= mediaMinTasks <= mediaMaxTasks, not {min_tasks} and {max_tasks}")
+        drain = int(get("mediaDrainSeconds") or 120)
+        if not 0 <= drain <= 3600:
+            raise ValueError("mediaDrainSeconds must be between 0 and 3600 (the load balancer's limit)")
+        return cls(
+            domain=_domain(get, "signallingDomainName", "signallingCertificateArn"),
+            ice_servers=_ice_servers(get("iceServers")),
+            ice_servers_secret_arn=get("iceServersSecretArn") or None,
+            min_tasks=min_tasks,
+            max_tasks=max_tasks,
+            drain_seconds=drain,
+        )
+
+
+@dataclass(frozen=True)
 class DeploymentConfig:
     stage: str
     region: str
@@ -36,6 +74,7 @@ class DeploymentConfig:
     call_link_domain: DomainConfig | None = None
     retain_data: bool = True
     log_retention_days: int = 30
+    media: MediaConfig = field(default_factory=lambda: MediaConfig())
 
     @property
     def stack_name(self) -> str:
@@ -66,11 +105,26 @@ class DeploymentConfig:
             call_link_domain=_domain(get, "callLinkDomainName", "callLinkCertificateArn"),
             retain_data=stage == "prod" if retain is None else _truthy(retain),
             log_retention_days=int(get("logRetentionDays") or 30),
+            media=MediaConfig.from_context(get),
         )
 
 
 def _truthy(value: Any) -> bool:
     return str(value).lower() in ("1", "true", "yes")
+
+
+def _ice_servers(value: Any) -> tuple[dict[str, Any], ...]:
+    """RTCIceServer dicts (`urls`, optional `username`/`credential`), as a list in cdk.json or JSON on `-c`."""
+    if value is None:
+        return DEFAULT_ICE_SERVERS
+    servers = json.loads(value) if isinstance(value, str) else value
+    if not isinstance(servers, list) or not all(isinstance(server, dict) and server.get("urls") for server in servers):
+        raise ValueError('iceServers must be a JSON list of {"urls": ..., "username": ..., "credential": ...}')
+    for server in servers:
+        urls = server["urls"] if isinstance(server["urls"], list) else [server["urls"]]
+        if not all(str(url).startswith(("stun:", "stuns:", "turn:", "turns:")) for url in urls):
+            raise ValueError(f"iceServers urls must be stun:, stuns:, turn: or turns: URIs, not {urls}")
+    return tuple(servers)
 
 
 def _domain(get: Any, name_key: str, certificate_key: str) -> DomainConfig | None:

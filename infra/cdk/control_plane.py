@@ -33,7 +33,7 @@ from constructs import Construct
 
 from chalicelib.core.settings import REQUIRED_ENVIRONMENT
 from infra.cdk import gateway
-from infra.cdk.access import ACCESS, API_HANDLER, FunctionAccess
+from infra.cdk.access import ACCESS, API_HANDLER, FunctionAccess, grant
 from infra.cdk.config import DeploymentConfig
 from infra.cdk.keys import KeysSecret
 from infra.cdk.messaging import Queues
@@ -163,18 +163,7 @@ class ControlPlane(Construct):
         role.add_to_policy(
             iam.PolicyStatement(actions=["xray:PutTraceSegments", "xray:PutTelemetryRecords"], resources=["*"])
         )
-        for table in access.read_tables:
-            tables[table].grant_read_data(role)
-        for table in access.write_tables:
-            tables[table].grant_read_write_data(role)
-        for table in access.read_streams:
-            tables[table].grant_stream_read(role)
-        for queue in access.send_queues:
-            queues[queue].grant_send_messages(role)
-        for queue in access.consume_queues:
-            queues[queue].grant_consume_messages(role)
-        if access.read_keys:
-            keys.secret.grant_read(role)
+        grant(access, role, tables, queues, keys)
         if access.read_streams:
             queues.stream_failures.grant_send_messages(role)  # the stream mapping's on-failure destination
         self.roles[function] = role
