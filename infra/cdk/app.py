@@ -3,7 +3,9 @@
 Synthesis is offline: no AWS credentials, no Docker, no network (Chalice reuses its packaged dependencies from
 `.chalice/deployments/` once built). Context: `-c stage=dev|prod`, `-c region=...` (or AWS_REGION), the custom
 domains (`domainName`, `certificateArn`, `callLinkDomainName`, `callLinkCertificateArn`, `hostedZoneId`),
-`retainData`, `logRetentionDays`, `tablePrefix`.
+`retainData`, `logRetentionDays`, `tablePrefix`; for the media fleet `signallingDomainName` (+
+`signallingCertificateArn`), `iceServers` (JSON list) or `iceServersSecretArn`, `mediaMinTasks`, `mediaMaxTasks`,
+`mediaDrainSeconds`.
 """
 
 from __future__ import annotations

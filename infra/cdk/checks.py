@@ -252,3 +252,102 @@ def dependency_cycles(template: Template) -> list[str]:
         if node not in state:
             visit(node, [node])
     return problems
+
+
+# --- the media fleet -----------------------------------------------------------------------------------------
+
+
+def _attributes(properties: dict[str, Any], key: str) -> dict[str, str]:
+    return {str(entry["Key"]): str(entry["Value"]) for entry in properties.get(key, [])}
+
+
+def target_group_gaps(template: Template, health_path: str) -> list[str]:
+    """Every target group checks `health_path`, keeps a client on one node with the load balancer's cookie (a WHIP
+    POST must reach the node that holds the client's websocket) and lets connections drain when a node goes."""
+    problems = []
+    groups = list(resources(template, "AWS::ElasticLoadBalancingV2::TargetGroup"))
+    if not groups:
+        problems.append("no target group")
+    for logical_id, properties in groups:
+        if properties.get("HealthCheckPath") != health_path:
+            problems.append(f"target group {logical_id} checks {properties.get('HealthCheckPath')}, not {health_path}")
+        attributes = _attributes(properties, "TargetGroupAttributes")
+        if attributes.get("stickiness.enabled") != "true" or attributes.get("stickiness.type") != "lb_cookie":
+            problems.append(f"target group {logical_id} has no load-balancer cookie stickiness")
+        if int(attributes.get("deregistration_delay.timeout_seconds", "300")) <= 0:
+            problems.append(f"target group {logical_id} cuts connections off without draining")
+    return problems
+
+
+def draining_gaps(template: Template, minimum_stop_seconds: int) -> list[str]:
+    """Every container gets at least `minimum_stop_seconds` between SIGTERM and SIGKILL (ECS's default is 30 s)."""
+    problems = []
+    for logical_id, properties in resources(template, "AWS::ECS::TaskDefinition"):
+        for container in properties.get("ContainerDefinitions", []):
+            stop = container.get("StopTimeout", 30)
+            if stop < minimum_stop_seconds:
+                problems.append(f"task {logical_id} container {container.get('Name')} stops within {stop}s")
+    return problems
+
+
+def _referenced(value: Any) -> set[str]:
+    """The logical ids `value` refers to."""
+    return set(_references(value))
+
+
+def _udp_open_to_all(rule: dict[str, Any], ports: tuple[int, int]) -> bool:
+    return (
+        str(rule.get("IpProtocol")).lower() in ("udp", "17")
+        and rule.get("CidrIp") == "0.0.0.0/0"
+        and int(rule.get("FromPort", 65536)) <= ports[0]
+        and int(rule.get("ToPort", -1)) >= ports[1]
+    )
+
+
+def udp_reachability_gaps(template: Template, ports: tuple[int, int]) -> list[str]:
+    """Every ECS service's tasks get a public IP in a public subnet, and one of their security groups lets UDP in from
+    anywhere on `ports` (where the media node's ICE candidates are bound)."""
+    all_resources = template.get("Resources", {})
+    open_groups = set()
+    for logical_id, properties in resources(template, "AWS::EC2::SecurityGroup"):
+        if any(_udp_open_to_all(rule, ports) for rule in properties.get("SecurityGroupIngress", [])):
+            open_groups.add(logical_id)
+    for _, properties in resources(template, "AWS::EC2::SecurityGroupIngress"):
+        if _udp_open_to_all(properties, ports):
+            open_groups |= _referenced(properties.get("GroupId"))
+    problems = []
+    services = list(resources(template, "AWS::ECS::Service"))
+    if not services:
+        problems.append("no ECS service")
+    for logical_id, properties in services:
+        network = properties.get("NetworkConfiguration", {}).get("AwsvpcConfiguration", {})
+        if network.get("AssignPublicIp") != "ENABLED":
+            problems.append(f"service {logical_id} tasks have no public IP")
+        subnets = _referenced(network.get("Subnets", []))
+        for subnet in subnets:
+            if not _has_internet_route(all_resources, subnet):
+                problems.append(f"service {logical_id} subnet {subnet} has no route to an internet gateway")
+        if not _referenced(network.get("SecurityGroups", [])) & open_groups:
+            problems.append(f"service {logical_id} does not let UDP {ports[0]}-{ports[1]} in from anywhere")
+    return problems
+
+
+def _has_internet_route(all_resources: dict[str, Any], subnet: str) -> bool:
+    tables = {
+        reference
+        for association in all_resources.values()
+        if association.get("Type") == "AWS::EC2::SubnetRouteTableAssociation"
+        and subnet in _referenced(association.get("Properties", {}).get("SubnetId"))
+        for reference in _references(association.get("Properties", {}).get("RouteTableId"))
+    }
+    for route in all_resources.values():
+        properties = route.get("Properties", {})
+        if route.get("Type") != "AWS::EC2::Route" or properties.get("DestinationCidrBlock") != "0.0.0.0/0":
+            continue
+        gateway = _referenced(properties.get("GatewayId"))
+        is_internet_gateway = any(
+            all_resources.get(target, {}).get("Type") == "AWS::EC2::InternetGateway" for target in gateway
+        )
+        if is_internet_gateway and _referenced(properties.get("RouteTableId")) & tables:
+            return True
+    return False

@@ -65,3 +65,49 @@ def suppress_findings(stack: SwitchboardStack) -> None:
                 f"Queries through the secondary indexes of {table_name} (the function's own table): index ARNs are "
                 "the table ARN plus /index/<name>, and the grant covers that table's indexes only.",
             )
+    _suppress_media_fleet(stack)
+
+
+def _suppress_media_fleet(stack: SwitchboardStack) -> None:
+    fleet = stack.media_fleet
+    _acknowledge(
+        fleet.task_role.node.find_child("DefaultPolicy"),
+        "AwsSolutions-IAM5[Resource::*]",
+        "Only cloudwatch:PutMetricData uses '*' (it has no resource-level permissions), and a condition limits it "
+        "to the Switchboard namespace: the nodes' load metric that autoscaling tracks.",
+    )
+    execution_role = fleet.task_definition.execution_role
+    assert execution_role is not None
+    _acknowledge(
+        execution_role.node.find_child("DefaultPolicy"),
+        "AwsSolutions-IAM5[Resource::*]",
+        "Only ecr:GetAuthorizationToken uses '*' (it has no resource-level permissions); pulling layers is limited to "
+        "the CDK asset repository, and logging to the fleet's own log group.",
+    )
+    _acknowledge(
+        fleet.load_balancer,
+        "AwsSolutions-ELB2",
+        "The signalling load balancer carries long-lived websockets: an access-log line per connection, written when "
+        "it closes, says little. Nodes log each session and call; operators who need connection logs can enable "
+        "them with a bucket of their choosing.",
+    )
+    _acknowledge(
+        fleet.load_balancer.connections.security_groups[0],
+        "AwsSolutions-EC23",
+        "The signalling endpoint is public by design: SDK clients connect from anywhere, on the listener ports only "
+        "(80 redirects to 443 when a certificate is configured).",
+    )
+    _acknowledge(
+        fleet.security_group,
+        "AwsSolutions-EC23",
+        "WebRTC media comes straight from clients anywhere to each node's public address: UDP on the kernel's "
+        "ephemeral range only, where aioice binds its candidates and nothing else listens. Signalling reaches the "
+        "tasks only from the load balancer's security group.",
+    )
+    _acknowledge(
+        fleet.task_definition,
+        "AwsSolutions-ECS2",
+        "The plain environment holds configuration only: stage, table prefix, URLs, queue URLs and the keys secret's "
+        "ARN. The keys are read from Secrets Manager at run time, and TURN credentials can come from a secret "
+        "(iceServersSecretArn) injected by ECS.",
+    )

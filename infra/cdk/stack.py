@@ -1,10 +1,8 @@
-"""The Switchboard stack: storage, messaging, keys, the control plane and its event sources, and the outputs an
-operator needs after `cdk deploy`.
+"""The Switchboard stack: storage, messaging, keys, the control plane and its event sources, the media fleet, and the
+outputs an operator needs after `cdk deploy`.
 
-The media fleet (ECS Fargate from `media-fargate/Dockerfile`) is not here yet. It attaches as one more construct
-beside `ControlPlane`, taking `self.platform_environment` (every variable REQUIRED_ENVIRONMENT names, which the checks
-then demand on its task definition too), grants on `self.tables`/`self.queues`/`self.media`/`self.keys` for its
-task role, and adding the `SignallingUrl` output.
+The control plane and the media fleet share `self.platform_environment` (every variable REQUIRED_ENVIRONMENT
+names, which the checks demand on every function and task) and the tables and keys, each through its own role.
 """
 
 from __future__ import annotations
@@ -17,6 +15,7 @@ from infra.cdk.control_plane import REST_API, ControlPlane
 from infra.cdk.domains import ApiDomain
 from infra.cdk.event_sources import EventSources
 from infra.cdk.keys import KeysSecret
+from infra.cdk.media_fleet import MediaFleet
 from infra.cdk.messaging import Queues
 from infra.cdk.storage import MediaBucket, Tables
 
@@ -52,6 +51,15 @@ class SwitchboardStack(Stack):
         self.event_sources = EventSources(
             self, "EventSources", control_plane=self.control_plane, tables=self.tables, queues=self.queues
         )
+        self.media_fleet = MediaFleet(
+            self,
+            "MediaFleet",
+            config=config,
+            platform_environment=self.platform_environment,
+            tables=self.tables,
+            queues=self.queues,
+            keys=self.keys,
+        )
         api_url = self.control_plane.default_url
         call_link_url = self.control_plane.public_base_url
         stage = self.control_plane.stage
@@ -75,6 +83,12 @@ class SwitchboardStack(Stack):
     def _outputs(self, api_url: str, call_link_url: str) -> None:
         CfnOutput(self, "ApiUrl", value=api_url, description="Base URL for the Infobip-compatible REST APIs")
         CfnOutput(self, "CallLinkBaseUrl", value=call_link_url, description="Base URL of call links (GET /{code})")
+        CfnOutput(
+            self,
+            "SignallingUrl",
+            value=self.media_fleet.url,
+            description="Media nodes' base URL for the SDKs: signalling websocket at /ws, WHIP offers at /whip/{legId}",
+        )
         CfnOutput(self, "KeysSecretId", value=self.keys.secret.secret_arn, description="The key seed secret")
         CfnOutput(self, "MediaBucketName", value=self.media.bucket.bucket_name)
         CfnOutput(self, "StreamFailuresQueueUrl", value=self.queues.stream_failures.queue_url)

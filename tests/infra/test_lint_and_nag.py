@@ -42,8 +42,12 @@ def test_nag_reads_the_real_stack_and_each_acknowledgement_is_needed(synthesized
     with pytest.raises(RuntimeError, match="ValidationFailed") as failure:
         app.synth()
     report = str(failure.value)
-    for rule in ("AwsSolutions-SQS3", "AwsSolutions-S1", "AwsSolutions-SMG4", "AwsSolutions-IAM5[Resource::*]"):
+    rules = ("AwsSolutions-SQS3", "AwsSolutions-S1", "AwsSolutions-SMG4", "AwsSolutions-IAM5[Resource::*]")
+    media_rules = ("AwsSolutions-ELB2", "AwsSolutions-EC23", "AwsSolutions-ECS2")
+    for rule in rules + media_rules:
         assert f"Acknowledge with 'AwsSolutions::{rule}'" in report
+    for path in ("MediaFleet/TaskRole/DefaultPolicy", "MediaFleet/Task/ExecutionRole/DefaultPolicy"):
+        assert f"dev/{path}/Resource" in report
     assert "/index/*]'" in report
 
 

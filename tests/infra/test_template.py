@@ -11,6 +11,7 @@ from infra.cdk.control_plane import logical_id
 from infra.resources import EVENT_SOURCES, TABLES
 
 PREFIX = "switchboard-dev-"
+ICE_SECRET = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:turn-AbCdEf"
 CONSUMERS = [logical_id(spec.function) for spec in EVENT_SOURCES]
 
 
@@ -171,11 +172,25 @@ def test_a_star_on_star_statement_is_caught(template):
     assert len(checks.wildcard_grants(fragment)) == 2
 
 
+def _roles_by_principal(template: dict[str, Any]) -> dict[str, list[str]]:
+    roles: dict[str, list[str]] = {}
+    for logical, properties in checks.resources(template, "AWS::IAM::Role"):
+        (statement,) = properties["AssumeRolePolicyDocument"]["Statement"]
+        roles.setdefault(statement["Principal"]["Service"], []).append(logical)
+    return roles
+
+
 def test_every_role_is_scoped_to_its_own_function(template):
-    roles = {logical for logical, _ in checks.resources(template, "AWS::IAM::Role")}
-    assert len(roles) == 1 + len(CONSUMERS)  # one per function, none shared, no CDK helper roles
+    roles = _roles_by_principal(template)
+    # one per function, none shared, no CDK helper roles
+    assert len(roles.pop("lambda.amazonaws.com")) == 1 + len(CONSUMERS)
     assigned = [p["Role"]["Fn::GetAtt"][0] for _, p in checks.resources(template, "AWS::Serverless::Function")]
-    assert sorted(assigned) == sorted(roles)
+    assert sorted(assigned) == sorted(_roles_by_principal(template)["lambda.amazonaws.com"])
+    # the media fleet: its task role, ECS's execution role (image pull, logs), and the VPC flow log's
+    assert {principal: len(logicals) for principal, logicals in roles.items()} == {
+        "ecs-tasks.amazonaws.com": 2,
+        "vpc-flow-logs.amazonaws.com": 1,
+    }
 
 
 # --- the template can be deployed at all ----------------------------------------------------------------------
@@ -202,8 +217,12 @@ def test_custom_domains_become_the_public_urls_and_lint_clean(tmp_path):
         "region": "eu-west-1",
         "domainName": "api.example.com",
         "callLinkDomainName": "call.example.com",
+        "signallingDomainName": "media.example.com",
         "certificateArn": "arn:aws:acm:eu-west-1:123456789012:certificate/example",
         "hostedZoneId": "Z0EXAMPLE",
+        "iceServersSecretArn": ICE_SECRET,
+        "mediaMinTasks": "2",
+        "mediaMaxTasks": "6",
     }
     app, stack = build_app(context=context, outdir=str(tmp_path))
     template = app.synth().get_stack_by_name(stack.stack_name).template
@@ -213,9 +232,33 @@ def test_custom_domains_become_the_public_urls_and_lint_clean(tmp_path):
     assert variables["SWITCHBOARD_PUBLIC_BASE_URL"] == "https://call.example.com"
     domains = [p["DomainName"] for _, p in checks.resources(template, "AWS::ApiGateway::DomainName")]
     assert sorted(domains) == ["api.example.com", "call.example.com"]
-    assert len(list(checks.resources(template, "AWS::Route53::RecordSet"))) == 2
+    assert len(list(checks.resources(template, "AWS::Route53::RecordSet"))) == 3
+    _assert_media_fleet_uses_its_domain_and_secret(template)
     # prod keeps its data when the stack goes
     tables = [r for r in template["Resources"].values() if r["Type"] == "AWS::DynamoDB::Table"]
     assert all(t["DeletionPolicy"] == "Retain" and t["Properties"]["DeletionProtectionEnabled"] for t in tables)
     assert lint_errors(template) == []
     assert checks.dependency_cycles(template) == []
+
+
+def _assert_media_fleet_uses_its_domain_and_secret(template: dict[str, Any]) -> None:
+    """With a certificate: HTTPS on 443 (80 redirects), the signalling URL on the domain; TURN from the secret."""
+    assert template["Outputs"]["SignallingUrl"]["Value"] == "https://media.example.com"
+    listeners = sorted(
+        (p["Port"], p["Protocol"]) for _, p in checks.resources(template, "AWS::ElasticLoadBalancingV2::Listener")
+    )
+    assert listeners == [(80, "HTTP"), (443, "HTTPS")]
+    https = next(p for _, p in checks.resources(template, "AWS::ElasticLoadBalancingV2::Listener") if p["Port"] == 443)
+    assert https["Certificates"] == [{"CertificateArn": "arn:aws:acm:eu-west-1:123456789012:certificate/example"}]
+    redirect = next(
+        p for _, p in checks.resources(template, "AWS::ElasticLoadBalancingV2::Listener") if p["Port"] == 80
+    )
+    assert redirect["DefaultActions"][0]["RedirectConfig"]["Port"] == "443"
+    (task,) = [p for _, p in checks.resources(template, "AWS::ECS::TaskDefinition")]
+    (container,) = task["ContainerDefinitions"]
+    variables = {e["Name"]: e["Value"] for e in container["Environment"]}
+    assert variables["SWITCHBOARD_MEDIA_PUBLIC_URL"] == "https://media.example.com"
+    assert "SWITCHBOARD_MEDIA_ICE_SERVERS" not in variables
+    assert container["Secrets"] == [{"Name": "SWITCHBOARD_MEDIA_ICE_SERVERS", "ValueFrom": ICE_SECRET}]
+    (target,) = [p for _, p in checks.resources(template, "AWS::ApplicationAutoScaling::ScalableTarget")]
+    assert (target["MinCapacity"], target["MaxCapacity"]) == (2, 6)
