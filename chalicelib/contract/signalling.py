@@ -9,6 +9,7 @@
     data {callId, messageId, text, to?}              data {callId, messageId, from, text, direct}
     data_received {callId, messageId}                data_delivered {callId, messageId, to}
     join_room {requestId, room}                      room_joined {requestId, callId, room, participants}
+    rejoin_room {requestId, callId}  (after a drop)  room_joined (the same callId: the seat was kept)
     leave_room {callId}                              participant_joined|participant_left {callId, participant}
                                                      participant_talking {callId, participant, talking}
     ping                                             established {callId}
@@ -96,12 +97,22 @@ class JoinRoom(_Message):
     room: str = Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_.~-]+$")
 
 
+class RejoinRoom(_Message):
+    """Take back the seat `callId` after the connection dropped (within the node's grace period)."""
+
+    type: Literal["rejoin_room"] = "rejoin_room"
+    requestId: str = Field(min_length=1, max_length=64)
+    callId: str = Field(max_length=128)
+
+
 class LeaveRoom(_Message):
     type: Literal["leave_room"] = "leave_room"
     callId: str = Field(max_length=128)
 
 
-AnyClientMessage = Hello | Call | Accept | Decline | Hangup | SendData | DataReceived | JoinRoom | LeaveRoom | Ping
+AnyClientMessage = (
+    Hello | Call | Accept | Decline | Hangup | SendData | DataReceived | JoinRoom | RejoinRoom | LeaveRoom | Ping
+)
 ClientMessage = Annotated[AnyClientMessage, Field(discriminator="type")]
 CLIENT_MESSAGE: TypeAdapter[AnyClientMessage] = TypeAdapter(ClientMessage)
 

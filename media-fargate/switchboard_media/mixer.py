@@ -96,6 +96,9 @@ class Mixer:
             self._task = asyncio.ensure_future(self._run())
 
     def feed(self, participant: str, track: MediaStreamTrack) -> None:
+        previous = self._readers.pop(participant, None)
+        if previous is not None:
+            previous.cancel()  # a rejoined participant's old track
         self._readers[participant] = asyncio.ensure_future(self._read(participant, track))
 
     async def remove(self, participant: str) -> None:

@@ -6,6 +6,7 @@ several videos needs a transceiver per participant and renegotiation."""
 from __future__ import annotations
 
 import asyncio
+import functools
 import uuid
 from dataclasses import dataclass, field
 
@@ -24,6 +25,7 @@ class Seat:
     session: Session
     media: Leg
     feeding: asyncio.Future[None] | None = None
+    expiry: asyncio.TimerHandle | None = None  # set while the participant is disconnected
 
     @property
     def participant(self) -> sig.Participant:
@@ -68,20 +70,48 @@ class RoomManager:
             if len(room.seats) >= self._settings.room_limit:
                 raise CallError("ROOM_FULL", f"room {request.room} has {self._settings.room_limit} participants")
             leg_id = f"room-{uuid.uuid4()}"
-            output = MixOutput()
-            seat = Seat(leg_id, session, Leg(leg_id, self._settings.ice_servers, outgoing_audio=output))
-            others = [s.participant for s in room.seats.values()]
+            seat = Seat(leg_id, session, self._media(room, leg_id))
             room.seats[leg_id] = seat
             self._seats[leg_id] = room
-            room.mixer.add(leg_id, output)
-            seat.feeding = asyncio.ensure_future(self._feed(room, seat))
-            await session.send(
-                sig.RoomJoined(requestId=request.requestId, callId=leg_id, room=room.name, participants=others)
-            )
-            await session.send(
-                sig.Media(callId=leg_id, whipUrl=f"{self._base_url}/whip/{leg_id}", ticket=self._tickets.issue(leg_id))
-            )
+            await self._welcome(room, seat, request.requestId)
             await room.announce(sig.ParticipantJoined, seat)
+
+    async def rejoin(self, session: Session, request: sig.RejoinRoom) -> None:
+        """Give a reconnecting participant its seat back, with a fresh media session; the others see no change."""
+        room = self._seats.get(request.callId)
+        seat = room.seats.get(request.callId) if room is not None else None
+        same_user = seat is not None and (seat.session.account_id, seat.session.identity) == (
+            session.account_id,
+            session.identity,
+        )
+        if room is None or seat is None or not same_user:
+            raise CallError("UNKNOWN_CALL", f"no room seat {request.callId} to rejoin")
+        async with room.lock:
+            if seat.expiry is not None:
+                seat.expiry.cancel()
+                seat.expiry = None
+            seat.session = session
+            if seat.feeding is not None:
+                seat.feeding.cancel()
+            await seat.media.close()
+            seat.media = self._media(room, seat.leg_id)
+            await self._welcome(room, seat, request.requestId)
+
+    def _media(self, room: Room, leg_id: str) -> Leg:
+        output = MixOutput()
+        room.mixer.add(leg_id, output)
+        return Leg(leg_id, self._settings.ice_servers, outgoing_audio=output)
+
+    async def _welcome(self, room: Room, seat: Seat, request_id: str) -> None:
+        seat.feeding = asyncio.ensure_future(self._feed(room, seat))
+        others = [s.participant for s in room.seats.values() if s is not seat]
+        await seat.session.send(
+            sig.RoomJoined(requestId=request_id, callId=seat.leg_id, room=room.name, participants=others)
+        )
+        whip_url = f"{self._base_url}/whip/{seat.leg_id}"
+        await seat.session.send(
+            sig.Media(callId=seat.leg_id, whipUrl=whip_url, ticket=self._tickets.issue(seat.leg_id))
+        )
 
     async def leave(self, session: Session, leg_id: str) -> None:
         room = self._seats.get(leg_id)
@@ -90,9 +120,19 @@ class RoomManager:
         await self._remove(room, leg_id)
 
     async def session_closed(self, session: Session) -> None:
+        """Keep a dropped participant's seat for the grace period: it may come back (rejoin_room)."""
+        loop = asyncio.get_running_loop()
         for leg_id, room in list(self._seats.items()):
-            if room.seats[leg_id].session is session:
-                await self._remove(room, leg_id)
+            seat = room.seats[leg_id]
+            if seat.session is session and seat.expiry is None:
+                seat.expiry = loop.call_later(
+                    self._settings.reconnect_grace_seconds, functools.partial(self._expire, room, leg_id)
+                )
+
+    def _expire(self, room: Room, leg_id: str) -> None:
+        task = asyncio.ensure_future(self._remove(room, leg_id))
+        self._notices.add(task)
+        task.add_done_callback(self._notices.discard)
 
     async def whip_offer(self, leg_id: str, ticket: str, offer_sdp: str) -> str:
         if not self._tickets.check(leg_id, ticket):
@@ -135,6 +175,8 @@ class RoomManager:
             self._seats.pop(leg_id, None)
             if seat is None:
                 return
+            if seat.expiry is not None:
+                seat.expiry.cancel()
             if seat.feeding is not None:
                 seat.feeding.cancel()
             await room.mixer.remove(leg_id)

@@ -149,6 +149,8 @@ async def _dispatch(session: SignallingSession, data: str, calls: CallManager, r
                 await calls.hangup(session, message.callId)
             case sig.JoinRoom():
                 await rooms.join(session, message)
+            case sig.RejoinRoom():
+                await rooms.rejoin(session, message)
             case sig.LeaveRoom():
                 await rooms.leave(session, message.callId)
             case sig.SendData():

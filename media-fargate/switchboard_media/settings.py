@@ -23,6 +23,7 @@ class NodeSettings(BaseSettings):
     ticket_ttl_seconds: int = 60
     quality_interval_seconds: float = 2.0
     room_limit: int = 15
+    reconnect_grace_seconds: float = 10.0  # how long a dropped participant's room seat is kept
     capacity: int = 200
 
     def base_url(self, bound_port: int) -> str:

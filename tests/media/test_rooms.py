@@ -73,8 +73,9 @@ async def test_the_room_has_a_participant_limit(node):
             await client.close()
 
 
-async def test_a_participant_that_drops_leaves_the_room(node):
-    _, url = node
+async def test_a_participant_that_drops_leaves_the_room_after_the_grace_period(node):
+    media_node, url = node
+    media_node.settings.reconnect_grace_seconds = 0.5
     ann = await RtcClient.connect(url, token("ann"))
     ben = await RtcClient.connect(url, token("ben"))
     try:
@@ -100,3 +101,43 @@ async def _next_of(queue: asyncio.Queue, kind: type):
         item = await queue.get()
         if isinstance(item, kind):
             return item
+
+
+async def test_after_a_network_cut_a_participant_rejoins_its_seat_and_is_heard_again(node):
+    from urllib.parse import urlsplit
+
+    from tests.support.tcpproxy import CuttableProxy
+
+    _, url = node
+    parts = urlsplit(url)
+    proxy = await CuttableProxy(parts.hostname or "127.0.0.1", parts.port or 80).start()
+    ann = await RtcClient.connect(url, token("ann"))
+    ben = await RtcClient.connect(f"http://127.0.0.1:{proxy.port}", token("ben"))  # ben's network can be cut
+    ann_hears = AudioSink()
+    try:
+        ann_room = await ann.join_room("flaky", audio_sink=ann_hears)
+        ben_room = await ben.join_room("flaky", audio_source=ToneSource(1000))
+        seat = ben_room.id
+        await asyncio.gather(ann_room.media_connected(), ben_room.media_connected())
+        await asyncio.sleep(1.0)
+        assert band_energy(ann_hears.samples[-24000:], 1000) > 1e5
+
+        old_media = ben_room.pc
+        assert old_media is not None
+        proxy.cut()  # signalling gone ...
+        await old_media.close()  # ... and media gone
+        await asyncio.sleep(0.3)
+
+        await ben_room.media_connected(timeout=15)  # reconnected by itself, with new media
+        assert ben_room.pc is not old_media
+        assert ben_room.id == seat and not ben_room.is_ended
+        for _ in range(40):  # ann hears ben again within seconds
+            await asyncio.sleep(0.25)
+            if band_energy(ann_hears.samples[-12000:], 1000) > 1e5:
+                break
+        assert band_energy(ann_hears.samples[-12000:], 1000) > 1e5
+        assert all(not isinstance(e, sig.ParticipantLeft) for e in _drain(ann_room.events))  # the seat was kept
+    finally:
+        await ann.close()
+        await ben.close()
+        await proxy.stop()

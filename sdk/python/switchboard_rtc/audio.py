@@ -53,7 +53,11 @@ class ToneSource(MediaStreamTrack):
 
 
 class MutableAudio(MediaStreamTrack):
-    """Wraps an audio source; while muted it sends silence in the same rhythm (the far end hears nothing)."""
+    """Wraps an audio source; while muted it sends silence in the same rhythm (the far end hears nothing).
+
+    It is also what keeps the application's source alive across media sessions: aiortc stops a sender's track when
+    its session ends, so the SDK hands aiortc this wrapper (one per session) and never the source itself.
+    """
 
     kind = "audio"
 
@@ -69,10 +73,6 @@ class MutableAudio(MediaStreamTrack):
             for plane in frame.planes:
                 plane.update(bytes(plane.buffer_size))
         return frame
-
-    def stop(self) -> None:
-        super().stop()
-        self.source.stop()
 
 
 class AudioSink:

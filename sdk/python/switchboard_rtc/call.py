@@ -131,9 +131,23 @@ class Call:
         self.state = "ESTABLISHED"
         self._established.set()
 
+    @property
+    def is_ended(self) -> bool:
+        return self._ended.is_set()
+
+    def media_lost(self) -> None:
+        """The connection dropped: media is down until a new media session connects."""
+        self._media_connected.clear()
+
     async def on_media(self, message: sig.Media) -> None:
+        if self.pc is not None:  # a new media session (after a reconnect): the old one is gone
+            with contextlib.suppress(Exception):
+                await self.pc.close()
+            self._media_connected.clear()
         self.pc = RTCPeerConnection(RTCConfiguration(iceServers=[RTCIceServer(**s) for s in self.client.ice_servers]))
+        was_muted = self._audio is not None and self._audio.muted
         self._audio = MutableAudio(self.audio_source or ToneSource(0))
+        self._audio.muted = was_muted
         self.pc.addTransceiver(self._audio, direction="sendrecv")
         if self.video:
             if self.video_source is None:

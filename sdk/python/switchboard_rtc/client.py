@@ -30,17 +30,26 @@ class RtcError(Exception):
 
 
 class RtcClient:
+    """One device's connection. If the connection drops, it reconnects by itself (RECONNECT_ATTEMPTS, backing off)
+    and takes back its room seats; 1:1 calls do not survive a drop yet (the node ends them)."""
+
+    RECONNECT_ATTEMPTS = 20
+
     def __init__(
         self,
         http: aiohttp.ClientSession,
         ws: aiohttp.ClientWebSocketResponse,
         identity: str,
         ice_servers: list[dict[str, Any]],
+        node_url: str,
+        token: str,
     ) -> None:
         self.http = http
         self.ws = ws
         self.identity = identity
         self.ice_servers = ice_servers
+        self.node_url = node_url
+        self.token = token
         self.calls: dict[str, Call] = {}
         self.incoming_calls: asyncio.Queue[Call] = asyncio.Queue()
         self.errors: asyncio.Queue[sig.Error] = asyncio.Queue()
@@ -48,7 +57,22 @@ class RtcClient:
         self._pending: dict[str, asyncio.Future[str]] = {}
         self._room_media: dict[str, tuple[MediaStreamTrack | None, AudioSink | None]] = {}
         self._request_ids = (str(n) for n in itertools.count(1))
+        self._closing = False
+        self._reconnecting: asyncio.Task[None] | None = None
         self._reader = asyncio.ensure_future(self._read())
+
+    @staticmethod
+    async def _open(
+        http: aiohttp.ClientSession, node_url: str, token: str, timeout: float
+    ) -> tuple[aiohttp.ClientWebSocketResponse, sig.Registered]:
+        ws = await http.ws_connect(node_url.rstrip("/").replace("http", "ws", 1) + "/ws", heartbeat=20)
+        await ws.send_str(sig.Hello(token=token).model_dump_json())
+        first = sig.NODE_MESSAGE.validate_json((await ws.receive(timeout=timeout)).data)
+        if isinstance(first, sig.Error):
+            await ws.close()
+            raise RtcError(first.code, first.text)
+        assert isinstance(first, sig.Registered)
+        return ws, first
 
     @classmethod
     async def connect(
@@ -61,17 +85,45 @@ class RtcClient:
                 raise RtcError("NO_MEDIA_NODE", "the token names no media node; pass node_url")
         http = aiohttp.ClientSession()
         try:
-            ws = await http.ws_connect(node_url.rstrip("/").replace("http", "ws", 1) + "/ws", heartbeat=20)
-            await ws.send_str(sig.Hello(token=token).model_dump_json())
-            first = sig.NODE_MESSAGE.validate_json((await ws.receive(timeout=timeout)).data)
+            ws, registered = await cls._open(http, node_url, token, timeout)
         except BaseException:
             await http.close()
             raise
-        if isinstance(first, sig.Error):
-            await http.close()
-            raise RtcError(first.code, first.text)
-        assert isinstance(first, sig.Registered)
-        return cls(http, ws, first.identity, ice_servers or [])
+        return cls(http, ws, registered.identity, ice_servers or [], node_url, token)
+
+    async def _reconnect(self) -> None:
+        for call in self.calls.values():
+            call.media_lost()
+        await self._emit("reconnecting", None)
+        for attempt in range(self.RECONNECT_ATTEMPTS):
+            await asyncio.sleep(min(0.25 * 2**attempt, 2.0))
+            try:
+                self.ws, _ = await self._open(self.http, self.node_url, self.token, timeout=5)
+            except (aiohttp.ClientError, RtcError, TimeoutError, OSError):
+                continue
+            self._reader = asyncio.ensure_future(self._read())
+            for call in list(self.calls.values()):
+                if isinstance(call, RoomCall) and not call.is_ended:
+                    await self._rejoin(call)
+                elif not call.is_ended:
+                    await call.on_hangup("NETWORK_ERROR")
+            await self._emit("reconnected", None)
+            return
+        for call in list(self.calls.values()):
+            await call.on_hangup("NETWORK_ERROR")
+        await self._emit("disconnected", None)
+
+    async def _rejoin(self, room: RoomCall, timeout: float = 10) -> None:
+        request_id = next(self._request_ids)
+        rejoined: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+        self._pending[request_id] = rejoined
+        await self.send(sig.RejoinRoom(requestId=request_id, callId=room.id))
+        try:
+            await asyncio.wait_for(rejoined, timeout)
+        except (RtcError, TimeoutError):
+            await room.on_hangup("NETWORK_ERROR")
+        finally:
+            self._pending.pop(request_id, None)
 
     def on(self, event: str, handler: Callable[[Any], Any]) -> None:
         """Events: "incoming_call" (Call), "error" (sig.Error)."""
@@ -128,6 +180,9 @@ class RtcClient:
         return call
 
     async def close(self) -> None:
+        self._closing = True
+        if self._reconnecting is not None:
+            self._reconnecting.cancel()
         for call in list(self.calls.values()):
             await call.close_media()
         self._reader.cancel()
@@ -143,7 +198,15 @@ class RtcClient:
                 await result
 
     async def _read(self) -> None:
-        async for frame in self.ws:
+        ws = self.ws
+        try:
+            await self._read_frames(ws)
+        finally:
+            if not self._closing and ws is self.ws:
+                self._reconnecting = asyncio.ensure_future(self._reconnect())
+
+    async def _read_frames(self, ws: aiohttp.ClientWebSocketResponse) -> None:
+        async for frame in ws:
             if frame.type != aiohttp.WSMsgType.TEXT:
                 continue
             try:
@@ -186,12 +249,16 @@ class RtcClient:
             case sig.HungUp():
                 await self._call(message.callId).on_hangup(message.errorCode)
             case sig.RoomJoined():
-                room = RoomCall(self, message.callId, message.room, list(message.participants))
-                room.audio_source, room.audio_sink = self._room_media.get(message.requestId, (None, None))
-                self.calls[room.id] = room
+                existing = self.calls.get(message.callId)
+                if isinstance(existing, RoomCall):  # our seat, taken back after a reconnect
+                    existing.participants = {p.identity: p for p in message.participants}
+                else:
+                    room = RoomCall(self, message.callId, message.room, list(message.participants))
+                    room.audio_source, room.audio_sink = self._room_media.get(message.requestId, (None, None))
+                    self.calls[room.id] = room
                 future = self._pending.get(message.requestId)
                 if future is not None and not future.done():
-                    future.set_result(room.id)
+                    future.set_result(message.callId)
             case sig.ParticipantJoined() | sig.ParticipantLeft() | sig.ParticipantTalking():
                 room_call = self._call(message.callId)
                 assert isinstance(room_call, RoomCall)
