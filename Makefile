@@ -1,5 +1,7 @@
 # One command per habit: run, test, check, bench, account (see README.md).
 PYTHON ?= python3
+CHROMIUM := /usr/bin/chromium
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
@@ -20,7 +22,12 @@ $(STAMP): requirements.txt pyproject.toml
 run: $(STAMP)  ## start the whole platform on 127.0.0.1 (API on $$SWITCHBOARD_API_PORT, default 8000)
 	$(PY) -m infra.local
 
-test: $(STAMP)  ## every test: unit, functional (moto) and integration (the local stack over HTTP)
+$(CHROMIUM):  ## Debian's Chromium for the browser tests (Playwright drives it; never `playwright install`)
+	if command -v apt-get >/dev/null; then \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium; \
+	else echo "no apt-get: install Chromium at $(CHROMIUM), or the browser tests skip"; fi
+
+test: $(STAMP) $(CHROMIUM)  ## every test: unit, functional (moto), media, integration (the local stack), browser, infra
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 check: $(STAMP)  ## lint, format and types

@@ -18,9 +18,13 @@ DEFAULT_REGION = "us-east-1"
 
 # A media task's network interface holds only its private address; the public IP is the Internet Gateway's 1:1 NAT
 # of it. Without a STUN server the node offers only the private address as a host candidate, which clients on the
-# internet cannot reach, so a deployment asks a public STUN server for its server-reflexive (public) address. The
-# local stack keeps no STUN server at all. `-c iceServers='[...]'` replaces this (TURN entries included).
-DEFAULT_ICE_SERVERS: tuple[dict[str, Any], ...] = ({"urls": "stun:stun.l.google.com:19302"},)
+# internet cannot reach. The platform never defaults to a third party's public STUN server: the operator names the
+# STUN/TURN servers (`-c iceServers='[...]'` or `-c iceServersSecretArn=...`), and synthesis warns while none is set.
+DEFAULT_ICE_SERVERS: tuple[dict[str, Any], ...] = ()
+NO_ICE_SERVERS_WARNING = (
+    "No STUN/TURN servers configured (context iceServers or iceServersSecretArn): media nodes will offer only their "
+    "private addresses, and clients on the internet will not get media. Configure your STUN/TURN servers."
+)
 
 
 @dataclass(frozen=True)

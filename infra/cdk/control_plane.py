@@ -186,10 +186,10 @@ class ControlPlane(Construct):
         return policy
 
     def _configure_api(self) -> None:
-        # CfnInclude turned each integration's `Fn::Sub` into a token, so the URIs are replaced by path.
+        # CfnInclude turned each integration's `Fn::Sub` into a token, so the URIs are replaced (all paths at once).
         uri = gateway.integration_uri(self.function_name(API_HANDLER))
-        for path in gateway.integration_paths(self.rest_api.definition_body):
-            self.rest_api.add_property_override(f"DefinitionBody.{path}.uri", uri)
+        paths = self.rest_api.definition_body["paths"]
+        self.rest_api.add_property_override("DefinitionBody.paths", gateway.with_integration_uri(paths, uri))
         self.rest_api.add_property_override(
             "DefinitionBody.x-amazon-apigateway-gateway-responses", gateway.gateway_responses()
         )

@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 from typing import Any
 
@@ -75,15 +76,15 @@ def integration_uri(function_name: str) -> dict[str, str]:
     return {"Fn::Sub": f"arn:${{AWS::Partition}}:apigateway:${{AWS::Region}}:lambda:{_INVOKE_PATH.format(arn=arn)}"}
 
 
-def integration_paths(document: dict[str, Any]) -> list[str]:
-    """Override paths (`paths./x.get.x-amazon-apigateway-integration`) of every Lambda integration in a Swagger
-    document; they are dot-separated, so a path containing a dot would be ambiguous and is refused."""
-    found = []
-    for path, methods in document.get("paths", {}).items():
-        for method, operation in methods.items():
+def with_integration_uri(paths: dict[str, Any], uri: dict[str, str]) -> dict[str, Any]:
+    """A copy of a Swagger `paths` object with every Lambda (aws_proxy) integration pointed at `uri`.
+
+    The whole object is overridden at once because CDK addresses overrides by dot-separated keys, which cannot name
+    a route that contains a dot (`/sdk/v1/switchboard-rtc.js`)."""
+    rewritten = copy.deepcopy(paths)
+    for methods in rewritten.values():
+        for operation in methods.values():
             integration = operation.get("x-amazon-apigateway-integration") if isinstance(operation, dict) else None
             if integration and integration.get("type") == "aws_proxy":
-                if "." in path:
-                    raise ValueError(f"route {path!r} contains a dot; its integration cannot be overridden by path")
-                found.append(f"paths.{path}.{method}.x-amazon-apigateway-integration")
-    return found
+                integration["uri"] = uri
+    return rewritten

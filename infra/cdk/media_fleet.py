@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import json
 
-from aws_cdk import Duration, Fn, IgnoreMode, RemovalPolicy, Stack
+from aws_cdk import Annotations, Duration, Fn, IgnoreMode, RemovalPolicy, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecr_assets as ecr_assets
@@ -42,7 +42,7 @@ from constructs import Construct
 
 from infra.cdk import dockerfile
 from infra.cdk.access import MEDIA_NODE, grant
-from infra.cdk.config import DeploymentConfig
+from infra.cdk.config import NO_ICE_SERVERS_WARNING, DeploymentConfig
 from infra.cdk.keys import KeysSecret
 from infra.cdk.messaging import Queues
 from infra.cdk.storage import Tables
@@ -74,6 +74,8 @@ class MediaFleet(Construct):
         keys: KeysSecret,
     ):
         super().__init__(scope, id)
+        if not config.media.ice_servers and not config.media.ice_servers_secret_arn:
+            Annotations.of(self).add_warning(NO_ICE_SERVERS_WARNING)
         self.config = config
         media = config.media
         self.vpc = ec2.Vpc(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from aiohttp import web
 
 from switchboard_media import session
@@ -12,6 +14,24 @@ from switchboard_media.settings import NodeSettings
 from switchboard_media.tickets import Tickets
 
 MAX_SDP_BYTES = 64 * 1024
+# Browsers send WHIP offers from the page's origin: answer the preflight. Any origin may: the credential is the
+# per-leg ticket in the Authorization header, never a cookie the browser adds by itself.
+WHIP_CORS = {
+    "Access-Control-Allow-Origin": "*",
+    "Access-Control-Allow-Methods": "POST, OPTIONS",
+    "Access-Control-Allow-Headers": "Authorization, Content-Type",
+    "Access-Control-Expose-Headers": "Location",
+    "Access-Control-Max-Age": "600",
+}
+
+
+@web.middleware
+async def whip_cors(request: web.Request, handler: Any) -> web.StreamResponse:
+    if not request.path.startswith("/whip/"):
+        return await handler(request)
+    response = web.Response(status=204) if request.method == "OPTIONS" else await handler(request)
+    response.headers.update(WHIP_CORS)
+    return response
 
 
 class Node:
@@ -69,8 +89,9 @@ class Node:
         )
 
     def application(self) -> web.Application:
-        app = web.Application(client_max_size=MAX_SDP_BYTES)
+        app = web.Application(client_max_size=MAX_SDP_BYTES, middlewares=[whip_cors])
         app.router.add_get("/healthz", self.health)
         app.router.add_get("/ws", self.websocket)
         app.router.add_post("/whip/{leg_id}", self.whip)
+        app.router.add_route("OPTIONS", "/whip/{leg_id}", self.whip)  # answered by whip_cors
         return app

@@ -17,7 +17,11 @@ from tests.browser.conftest import Tab
 from tests.support.audio import dominant_frequency, rms
 from tests.support.stack import Stack
 
-pytestmark = [pytest.mark.integration, pytest.mark.skipif(unavailable() is not None, reason=str(unavailable()))]
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.browser,
+    pytest.mark.skipif(unavailable() is not None, reason=str(unavailable())),
+]
 
 PYTHON_TONE_HZ = 1000
 SECOND = 48000  # samples at the Python sink

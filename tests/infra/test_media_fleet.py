@@ -246,3 +246,19 @@ def test_scaling_tracks_the_nodes_load_and_cpu_which_never_scales_in(template):
 def test_the_stack_outputs_the_signalling_url(template):
     output = template["Outputs"]["SignallingUrl"]
     assert "/ws" in output["Description"] and "/whip/" in output["Description"]
+
+
+def _warnings(artifact: Any) -> list[str]:
+    return [str(m.entry.data) for m in artifact.messages if str(m.level).endswith("WARNING")]
+
+
+def test_synthesis_warns_while_no_stun_or_turn_server_is_configured(synthesized, tmp_path):
+    from infra.cdk.app import build_app
+    from infra.cdk.config import NO_ICE_SERVERS_WARNING
+
+    _, artifact = synthesized  # the default context: no ICE servers
+    assert NO_ICE_SERVERS_WARNING in _warnings(artifact)
+    context = {"stage": "dev", "region": "eu-west-1", "iceServers": '[{"urls": "stun:stun.example.com:3478"}]'}
+    app, stack = build_app(context=context, outdir=str(tmp_path))
+    configured = app.synth().get_stack_by_name(stack.stack_name)
+    assert NO_ICE_SERVERS_WARNING not in _warnings(configured)

@@ -25,18 +25,18 @@ def test_unknown_paths_answer_infobips_404_body():
         assert '"requestError":{"serviceException":{"messageId":' in response["responseTemplates"]["application/json"]
 
 
-def test_integration_paths_name_every_lambda_integration_and_refuse_dotted_routes():
-    document = {
-        "paths": {
-            "/calls/1/calls": {"get": {"x-amazon-apigateway-integration": {"type": "aws_proxy"}}},
-            "/health": {"options": {"x-amazon-apigateway-integration": {"type": "mock"}}},
-        }
+def test_every_lambda_integration_is_pointed_at_the_handler_even_on_dotted_routes():
+    paths = {
+        "/calls/1/calls": {"get": {"x-amazon-apigateway-integration": {"type": "aws_proxy", "uri": "old"}}},
+        "/sdk/v1/switchboard-rtc.js": {"get": {"x-amazon-apigateway-integration": {"type": "aws_proxy", "uri": "old"}}},
+        "/health": {"options": {"x-amazon-apigateway-integration": {"type": "mock"}}},
     }
-    assert gateway.integration_paths(document) == ["paths./calls/1/calls.get.x-amazon-apigateway-integration"]
-    with pytest.raises(ValueError, match="dot"):
-        gateway.integration_paths(
-            {"paths": {"/v1.0/x": {"get": {"x-amazon-apigateway-integration": {"type": "aws_proxy"}}}}}
-        )
+    uri = {"Fn::Sub": "new"}
+    rewritten = gateway.with_integration_uri(paths, uri)
+    assert rewritten["/calls/1/calls"]["get"]["x-amazon-apigateway-integration"]["uri"] == uri
+    assert rewritten["/sdk/v1/switchboard-rtc.js"]["get"]["x-amazon-apigateway-integration"]["uri"] == uri
+    assert "uri" not in rewritten["/health"]["options"]["x-amazon-apigateway-integration"]
+    assert paths["/calls/1/calls"]["get"]["x-amazon-apigateway-integration"]["uri"] == "old"  # a copy
 
 
 def test_the_keys_secret_generates_a_seed_the_application_derives_its_keys_from():
