@@ -466,14 +466,25 @@ export class WebrtcCall extends Emitter {
   }
 }
 
+/** The media node a token names (its `location` claim), read without verifying: only the node verifies tokens. */
+function tokenLocation(token) {
+  try {
+    const payload = String(token).split(".")[1].replace(/-/g, "+").replace(/_/g, "/");
+    return JSON.parse(atob(payload + "===".slice((payload.length + 3) % 4))).location || null;
+  } catch {
+    return null;
+  }
+}
+
 /** One identity's connection to a media node. Create it with `createSwitchboardRtc`. */
 export class SwitchboardRtc extends Emitter {
   constructor(token, options = {}) {
     super(CLIENT_EVENTS);
     if (!token) throw new Error("A token is required; mint one with POST /webrtc/1/token.");
-    if (!options.nodeUrl) throw new Error("options.nodeUrl is required: the media node's URL.");
+    const nodeUrl = options.nodeUrl || tokenLocation(token);
+    if (!nodeUrl) throw new Error("No media node: the token names none (location) and options.nodeUrl is not set.");
     this._token = token;
-    this._nodeUrl = String(options.nodeUrl).replace(/\/+$/, "");
+    this._nodeUrl = String(nodeUrl).replace(/\/+$/, "");
     this._iceServers = options.iceServers || [];
     this._iceTransportPolicy = options.iceTransportPolicy || "all";
     this._ws = null;
@@ -722,7 +733,8 @@ export class SwitchboardRtc extends Emitter {
 /**
  * The entry point, like infobip-rtc's `createInfobipRtc(token, options)`.
  *
- * options: `nodeUrl` (required: the media node, e.g. "https://media.example.com"), `iceServers` (RTCIceServer[],
+ * options: `nodeUrl` (the media node, e.g. "https://media.example.com"; by default the node the token names),
+ * `iceServers` (RTCIceServer[],
  * default none: no public STUN is ever used unless you give one), `iceTransportPolicy` ("all" | "relay").
  */
 export function createSwitchboardRtc(token, options = {}) {
