@@ -1,4 +1,9 @@
-"""The node's registry entry: a heartbeat while it serves, DRAINING while it drains, removed when it exits."""
+"""The node's registry entry: a heartbeat while it serves, DRAINING while it drains, removed when it exits.
+
+Each beat also publishes the node's load (`Switchboard/MediaNodeLoad`, percent of capacity, dimensions service=media
+and stage) as an EMF line on stdout, which CloudWatch turns into the metric the fleet scales on. Locally metrics are
+off (POWERTOOLS_METRICS_DISABLED).
+"""
 
 from __future__ import annotations
 
@@ -7,8 +12,29 @@ import contextlib
 import logging
 from collections.abc import Callable
 
+from aws_lambda_powertools.metrics import MetricUnit, single_metric
+
 from chalicelib.core import clock
+from chalicelib.core.settings import get_settings
 from chalicelib.media_nodes import service
+
+LOAD_NAMESPACE, LOAD_METRIC = "Switchboard", "MediaNodeLoad"
+
+
+def load_percent(calls: int, capacity: int) -> float:
+    return round(100.0 * calls / capacity, 1) if capacity > 0 else 100.0
+
+
+def publish_load(calls: int, capacity: int, stage: str) -> None:
+    with single_metric(
+        name=LOAD_METRIC,
+        unit=MetricUnit.Percent,
+        value=load_percent(calls, capacity),
+        namespace=LOAD_NAMESPACE,
+        default_dimensions={"service": "media", "stage": stage},
+    ):
+        pass
+
 
 log = logging.getLogger(__name__)
 
@@ -25,6 +51,7 @@ class Registration:
 
     async def beat(self) -> None:
         calls, sessions = self._load()
+        publish_load(calls, self.capacity, get_settings().stage)
         await asyncio.to_thread(
             service.heartbeat,
             self.node_id,
