@@ -21,6 +21,7 @@ TEST_ENVIRONMENT = {
     "SWITCHBOARD_ALLOW_LOOPBACK_URLS": "true",
     "SWITCHBOARD_DATA_KEY": new_key_material(),
     "SWITCHBOARD_TOKEN_KEY": new_key_material(),
+    "SWITCHBOARD_CONTROL_KEY": new_key_material(),
     "POWERTOOLS_TRACE_DISABLED": "true",
     "POWERTOOLS_METRICS_DISABLED": "true",
     "POWERTOOLS_LOG_LEVEL": "CRITICAL",

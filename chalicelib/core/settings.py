@@ -34,6 +34,7 @@ class Settings(BaseSettings):
     # both are derived from (deployments: CloudFormation generates the seed, so no post-deploy step exists).
     data_key: SecretStr | None = None
     token_key: SecretStr | None = None
+    control_key: SecretStr | None = None
     keys_secret_id: str | None = None
 
     # Outbound URL policy for webhooks, media streams and audio downloads.
@@ -83,10 +84,16 @@ def _secret_keys(secret_id: str) -> dict[str, str]:
     return keys
 
 
-def key_material(name: Literal["dataKey", "tokenKey"]) -> str:
-    """Base64 key material by name, from the settings or from the keys secret."""
+KeyName = Literal["dataKey", "tokenKey", "controlKey"]
+
+
+def key_material(name: KeyName) -> str:
+    """Base64 key material by name, from the settings or from the keys secret.
+
+    dataKey encrypts stored secrets, tokenKey signs WebRTC tokens, controlKey signs control-plane requests to media
+    nodes."""
     settings = get_settings()
-    direct = settings.data_key if name == "dataKey" else settings.token_key
+    direct = {"dataKey": settings.data_key, "tokenKey": settings.token_key, "controlKey": settings.control_key}[name]
     if direct is not None:
         return direct.get_secret_value()
     if settings.keys_secret_id:

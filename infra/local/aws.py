@@ -155,7 +155,9 @@ def provision(prefix: str) -> dict[str, str]:
     boto3.client("s3").create_bucket(Bucket=prefix + BUCKET)
     secret = boto3.client("secretsmanager").create_secret(
         Name=f"{prefix}keys",
-        SecretString=json.dumps({"dataKey": new_key_material(), "tokenKey": new_key_material()}),
+        SecretString=json.dumps(
+            {"dataKey": new_key_material(), "tokenKey": new_key_material(), "controlKey": new_key_material()}
+        ),
     )
     environment = {QUEUE_URL_SETTINGS[name]: url for name, url in urls.items()}
     environment["SWITCHBOARD_KEYS_SECRET_ID"] = secret["ARN"]

@@ -4,12 +4,14 @@ proper events) and exit. Prints `SWITCHBOARD_MEDIA_READY <json>` once listening.
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import logging
 import signal
 
 from aiohttp import web
 
+from chalicelib.core.settings import key_material
 from chalicelib.webrtc.service import token_key
 from switchboard_media.registry import Registration
 from switchboard_media.server import Node
@@ -18,7 +20,7 @@ from switchboard_media.settings import NodeSettings
 
 async def serve() -> None:
     settings = NodeSettings()
-    node = Node(settings, token_key())
+    node = Node(settings, token_key(), control_key=base64.b64decode(key_material("controlKey")))
     runner = web.AppRunner(node.application(), handle_signals=False)
     await runner.setup()
     site = web.TCPSite(runner, settings.host, settings.port)

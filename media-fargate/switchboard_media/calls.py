@@ -222,6 +222,15 @@ class CallManager:
             raise CallError("UNKNOWN_CALL", f"no media session for {leg_id}")
         return await call.media[leg_id].answer(offer_sdp)
 
+    async def end_call(self, call_id: str, error_code: str) -> None:
+        """End the call `call_id` (either leg) for everyone, as the control plane asked."""
+        call = self._calls.get(call_id)
+        if call is None:
+            raise CallError("UNKNOWN_CALL", f"no call {call_id} on this node")
+        async with call.lock:
+            if not call.ended:
+                await self._end(call, error_code)
+
     async def shutdown(self, error_code: str = "SERVICE_UNAVAILABLE") -> None:
         """End every call with proper events (the node is draining)."""
         for call in {id(c): c for c in self._calls.values()}.values():

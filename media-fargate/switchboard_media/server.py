@@ -6,8 +6,10 @@ from typing import Any
 
 from aiohttp import web
 
+from chalicelib.contract import control
 from switchboard_media import session
 from switchboard_media.calls import CallError, CallManager, CallRecords
+from switchboard_media.control import ControlApi
 from switchboard_media.presence import Presence
 from switchboard_media.rooms import RoomManager
 from switchboard_media.settings import NodeSettings
@@ -35,9 +37,16 @@ async def whip_cors(request: web.Request, handler: Any) -> web.StreamResponse:
 
 
 class Node:
-    def __init__(self, settings: NodeSettings, token_key: bytes, records: CallRecords | None = None) -> None:
+    def __init__(
+        self,
+        settings: NodeSettings,
+        token_key: bytes,
+        records: CallRecords | None = None,
+        control_key: bytes | None = None,
+    ) -> None:
         self.settings = settings
         self.token_key = token_key
+        self.control_key = control_key
         self.presence = Presence()
         self.tickets = Tickets(settings.ticket_ttl_seconds)
         self.records = records or CallRecords()
@@ -49,15 +58,17 @@ class Node:
         self.calls = CallManager(self.settings, self.presence, self.tickets, self.records, base_url)
         self.rooms = RoomManager(self.settings, self.tickets, base_url)
 
+    def status(self) -> control.NodeStatus:
+        return control.NodeStatus(
+            nodeId=self.settings.node_id,
+            status="DRAINING" if self.draining else "UP",
+            sessions=len(self.presence),
+            calls=len(self.calls or ()),
+            roomSeats=len(self.rooms or ()),
+        )
+
     async def health(self, request: web.Request) -> web.Response:
-        body = {
-            "status": "DRAINING" if self.draining else "UP",
-            "nodeId": self.settings.node_id,
-            "sessions": len(self.presence),
-            "calls": len(self.calls or ()),
-            "roomSeats": len(self.rooms or ()),
-        }
-        return web.json_response(body, status=503 if self.draining else 200)
+        return web.json_response(self.status().model_dump(), status=503 if self.draining else 200)
 
     async def websocket(self, request: web.Request) -> web.StreamResponse:
         if self.draining or self.calls is None or self.rooms is None:
@@ -94,4 +105,6 @@ class Node:
         app.router.add_get("/ws", self.websocket)
         app.router.add_post("/whip/{leg_id}", self.whip)
         app.router.add_route("OPTIONS", "/whip/{leg_id}", self.whip)  # answered by whip_cors
+        if self.control_key is not None:
+            ControlApi(self.control_key, lambda: self.calls, self.status).add_routes(app)
         return app

@@ -22,6 +22,7 @@ from switchboard_media.server import Node
 from switchboard_media.settings import NodeSettings
 
 KEY = os.urandom(32)
+CONTROL_KEY = os.urandom(32)
 ACCOUNT = "account-media"
 
 
@@ -57,7 +58,7 @@ def records() -> FakeRecords:
 @pytest_asyncio.fixture
 async def node(records: FakeRecords):
     settings = NodeSettings(ring_timeout_seconds=3)
-    media_node = Node(settings, KEY, records)
+    media_node = Node(settings, KEY, records, control_key=CONTROL_KEY)
     server = TestServer(media_node.application(), host="127.0.0.1")
     await server.start_server()
     media_node.bind(str(server.make_url("")).rstrip("/"))

@@ -1,0 +1,61 @@
+"""The internal control API between the control plane and media nodes: versioned paths, pydantic bodies, and
+request signing.
+
+    GET  /internal/v1/status                      → NodeStatus
+    POST /internal/v1/calls/{callId}/hangup       HangupRequest → ActionResult   (ends the call both legs are in)
+
+Every request carries X-Switchboard-Control-Timestamp (Unix seconds) and X-Switchboard-Control-Signature, an
+HMAC-SHA256 (hex) with the deployment's control key over "<timestamp>\\n<METHOD>\\n<path>\\n<body>". Nodes refuse a
+missing, wrong or stale (over TOLERANCE_SECONDS) signature. Keys are passed in: no settings, no AWS here.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+CONTROL_PREFIX = "/internal/v1"
+TIMESTAMP_HEADER = "X-Switchboard-Control-Timestamp"
+SIGNATURE_HEADER = "X-Switchboard-Control-Signature"
+TOLERANCE_SECONDS = 60
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+class NodeStatus(_Body):
+    nodeId: str
+    status: Literal["UP", "DRAINING"]
+    calls: int
+    sessions: int
+    roomSeats: int
+
+
+class HangupRequest(_Body):
+    errorCode: str = Field(default="NORMAL_HANGUP", max_length=64)
+
+
+class ActionResult(_Body):
+    status: Literal["COMPLETED", "FAILED"]
+    detail: str | None = None
+
+
+def signature(key: bytes, timestamp: int, method: str, path: str, body: bytes) -> str:
+    message = f"{timestamp}\n{method.upper()}\n{path}\n".encode() + body
+    return hmac.new(key, message, hashlib.sha256).hexdigest()
+
+
+def signed_headers(key: bytes, timestamp: int, method: str, path: str, body: bytes) -> dict[str, str]:
+    return {TIMESTAMP_HEADER: str(timestamp), SIGNATURE_HEADER: signature(key, timestamp, method, path, body)}
+
+
+def verify(key: bytes, headers: dict[str, str], method: str, path: str, body: bytes, now: float) -> bool:
+    timestamp = headers.get(TIMESTAMP_HEADER, "")
+    given = headers.get(SIGNATURE_HEADER, "")
+    if not timestamp.isdigit() or not given or abs(now - int(timestamp)) > TOLERANCE_SECONDS:
+        return False
+    return hmac.compare_digest(signature(key, int(timestamp), method, path, body), given)

@@ -1,0 +1,46 @@
+"""The control plane's client for a media node's internal API (signed requests, the contract's bodies)."""
+
+from __future__ import annotations
+
+import base64
+import time
+
+import httpx
+
+from chalicelib.contract import control
+from chalicelib.core.settings import key_material
+
+
+class MediaNodeError(Exception):
+    def __init__(self, status: int, body: str) -> None:
+        super().__init__(f"media node answered {status}: {body[:200]}")
+        self.status = status
+
+
+class MediaNodeClient:
+    """Internal URLs are the platform's own (private) addresses, so this client does not go through the outbound
+    URL policy that guards customer-supplied URLs."""
+
+    def __init__(self, internal_url: str, key: bytes | None = None, timeout: float = 5.0) -> None:
+        self._base = internal_url.rstrip("/")
+        self._key = key if key is not None else base64.b64decode(key_material("controlKey"))
+        self._timeout = timeout
+
+    def _request(self, method: str, path: str, body: bytes = b"") -> httpx.Response:
+        full_path = f"{control.CONTROL_PREFIX}{path}"
+        headers = control.signed_headers(self._key, int(time.time()), method, full_path, body)
+        if body:
+            headers["Content-Type"] = "application/json"
+        response = httpx.request(
+            method, f"{self._base}{full_path}", content=body, headers=headers, timeout=self._timeout, trust_env=False
+        )
+        if response.status_code >= 400:
+            raise MediaNodeError(response.status_code, response.text)
+        return response
+
+    def status(self) -> control.NodeStatus:
+        return control.NodeStatus.model_validate_json(self._request("GET", "/status").content)
+
+    def hangup(self, call_id: str, error_code: str = "NORMAL_HANGUP") -> control.ActionResult:
+        body = control.HangupRequest(errorCode=error_code).model_dump_json().encode()
+        return control.ActionResult.model_validate_json(self._request("POST", f"/calls/{call_id}/hangup", body).content)
