@@ -56,6 +56,19 @@ def records() -> FakeRecords:
 
 
 @pytest_asyncio.fixture
+async def pair(node):
+    """alice and bob, connected to the node (and closed after the test)."""
+    from switchboard_rtc import RtcClient
+
+    _, url = node
+    alice = await RtcClient.connect(url, token("alice", name="alice display"))
+    bob = await RtcClient.connect(url, token("bob", name="bob display"))
+    yield alice, bob
+    await alice.close()
+    await bob.close()
+
+
+@pytest_asyncio.fixture
 async def node(records: FakeRecords):
     settings = NodeSettings(ring_timeout_seconds=3)
     media_node = Node(settings, KEY, records, control_key=CONTROL_KEY)
