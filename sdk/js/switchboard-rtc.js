@@ -17,7 +17,7 @@
  * URL with the per-leg ticket the node hands out once the call is answered.
  */
 
-export const VERSION = "1.0.0";
+export const VERSION = "1.1.0";
 
 export const CallStatus = Object.freeze({
   INITIALIZED: 0,
@@ -26,6 +26,15 @@ export const CallStatus = Object.freeze({
   CONNECTING: 3,
   ESTABLISHED: 4,
   FINISHED: 5,
+});
+
+/** Infobip's NetworkQuality: the level the node reports for a link, from its MOS estimate (below GOOD, warn). */
+export const NetworkQuality = Object.freeze({
+  BAD: 1,
+  POOR: 2,
+  FAIR: 3,
+  GOOD: 4,
+  EXCELLENT: 5,
 });
 
 const ERROR_CODES = {
@@ -68,7 +77,27 @@ const CALL_EVENTS = [
   "camera-video-removed",
   "remote-camera-video-added",
   "remote-camera-video-removed",
+  "data-channel-message",
+  "network-quality-changed",
+  "remote-network-quality-changed",
 ];
+const ROOM_EVENTS = [
+  "room-joined",
+  "room-left",
+  "error",
+  "participant-joined",
+  "participant-left",
+  "participant-started-talking",
+  "participant-stopped-talking",
+  "remote-audio-added",
+  "network-quality-changed",
+  "reconnecting",
+  "reconnected",
+];
+const DATA_CHANNEL_EVENTS = ["text-delivered", "text-received"];
+const ROOM_NAME = /^[A-Za-z0-9_.~-]{1,128}$/;
+const MAX_TEXT_CHARS = 4096;
+const DELIVERY_TIMEOUT_MS = 10000;
 const IDENTITY = /^[\p{L}\p{N}\w.\-_+=/]{3,64}$/u;
 const HEARTBEAT_MS = 5000;
 const HEARTBEAT_TIMEOUT_MS = 15000;
@@ -140,6 +169,105 @@ function iceGatheringComplete(pc, timeoutMs) {
   });
 }
 
+/** The WHIP exchange: POST the offer (with all its candidates) to the node, apply the answer it returns. */
+async function whipExchange(pc, whipUrl, ticket, stillWanted) {
+  await pc.setLocalDescription(await pc.createOffer());
+  await iceGatheringComplete(pc, ICE_GATHERING_TIMEOUT_MS);
+  const response = await fetch(whipUrl, {
+    method: "POST",
+    headers: { "Content-Type": "application/sdp", Authorization: `Bearer ${ticket}` },
+    body: pc.localDescription.sdp,
+  });
+  if (response.status !== 201) throw new Error(`the node refused the offer: ${response.status}`);
+  const answer = await response.text();
+  if (!stillWanted()) return;
+  await pc.setRemoteDescription({ type: "answer", sdp: answer });
+}
+
+function newMessageId() {
+  if (globalThis.crypto && crypto.randomUUID) return crypto.randomUUID().replace(/-/g, "");
+  return `${Date.now().toString(36)}${Math.random().toString(36).slice(2)}`;
+}
+
+/**
+ * Text over a call (`call.dataChannel()`), relayed by the node over the signalling connection. Every message is
+ * acknowledged end to end: `send()` resolves once the recipient's SDK has it. Incoming text arrives as the call's
+ * "data-channel-message" event (and this object's "text-received"); the SDK acknowledges it by itself.
+ */
+export class DataChannel extends Emitter {
+  constructor(call) {
+    super(DATA_CHANNEL_EVENTS);
+    this._call = call;
+    this._pending = new Map(); // messageId -> {resolve, reject, timer}
+  }
+
+  /**
+   * Send `text` to the other side, or to one participant (`to`: an identity or `{identity}`). Resolves with the
+   * message id once the recipient has the text; rejects (`errorCode` on the error) when the node refuses it or
+   * nobody acknowledges it within 10 s.
+   */
+  send(text, to) {
+    const target = to && typeof to === "object" ? to.identity : to;
+    if (typeof text !== "string" || text.length > MAX_TEXT_CHARS) {
+      return Promise.reject(new TypeError(`The text must be a string of at most ${MAX_TEXT_CHARS} characters.`));
+    }
+    if (this._call.status() !== CallStatus.ESTABLISHED || !this._call.id()) {
+      return Promise.reject(this._failure("INVALID_REQUEST", "Text can be sent once the call is established."));
+    }
+    const messageId = newMessageId();
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(
+        () => this._settle(messageId, null, this._failure("REQUEST_TIMEOUT", "The text was not acknowledged.")),
+        DELIVERY_TIMEOUT_MS,
+      );
+      this._pending.set(messageId, { resolve, reject, timer });
+      const message = { type: "data", callId: this._call.id(), messageId, text };
+      if (target) message.to = target;
+      this._call._rtc._send(message);
+    });
+  }
+
+  _onData(message) {
+    this._call._rtc._send({ type: "data_received", callId: this._call.id(), messageId: message.messageId });
+    const from = Object.freeze({ type: "WEBRTC", identity: message.from });
+    const direct = Boolean(message.direct);
+    this._call._emit("data-channel-message", { id: message.messageId, from, text: message.text, direct });
+    const received = { id: message.messageId, text: message.text, from, isDirect: direct, date: new Date() };
+    this._emit("text-received", received);
+  }
+
+  _onDelivered(message) {
+    if (this._settle(message.messageId, message.messageId)) {
+      this._emit("text-delivered", { id: message.messageId, date: new Date(), delivered: true });
+    }
+  }
+
+  /** The node refused a message (its error names the message id); false when the id is not ours. */
+  _onError(message) {
+    return this._settle(message.requestId, null, this._failure(message.code, message.text));
+  }
+
+  _close(name) {
+    for (const messageId of [...this._pending.keys()]) {
+      this._settle(messageId, null, this._failure(name, "The call ended before the text was delivered."));
+    }
+  }
+
+  _settle(messageId, value, error) {
+    const pending = this._pending.get(messageId);
+    if (!pending) return false;
+    this._pending.delete(messageId);
+    clearTimeout(pending.timer);
+    if (error) pending.reject(error);
+    else pending.resolve(value);
+    return true;
+  }
+
+  _failure(name, text) {
+    return Object.assign(new Error(text), { errorCode: errorCode(name) });
+  }
+}
+
 function play(element, stream) {
   if (!element) return;
   element.srcObject = stream;
@@ -174,6 +302,9 @@ export class WebrtcCall extends Emitter {
     this._nodeEstablished = false;
     this._remoteAudioReady = false;
     this._ownAudioElement = null;
+    this._dataChannel = new DataChannel(this);
+    this._networkQuality = null;
+    this._remoteNetworkQuality = null;
   }
 
   // --- what the application asks ---------------------------------------------------------------------------
@@ -184,6 +315,21 @@ export class WebrtcCall extends Emitter {
 
   options() {
     return { ...this._options };
+  }
+
+  /** Text over this call: `dataChannel().send(text)`. */
+  dataChannel() {
+    return this._dataChannel;
+  }
+
+  /** The last `NetworkQuality` the node reported for this side's link (null before the first report). */
+  networkQuality() {
+    return this._networkQuality;
+  }
+
+  /** The last `NetworkQuality` the node reported for the other side's link. */
+  remoteNetworkQuality() {
+    return this._remoteNetworkQuality;
   }
 
   status() {
@@ -344,17 +490,7 @@ export class WebrtcCall extends Emitter {
       pc.onconnectionstatechange = () => {
         if (pc.connectionState === "failed" && !this._ended) this._fail("NETWORK_ERROR");
       };
-      await pc.setLocalDescription(await pc.createOffer());
-      await iceGatheringComplete(pc, ICE_GATHERING_TIMEOUT_MS);
-      const response = await fetch(whipUrl, {
-        method: "POST",
-        headers: { "Content-Type": "application/sdp", Authorization: `Bearer ${ticket}` },
-        body: pc.localDescription.sdp,
-      });
-      if (response.status !== 201) throw new Error(`the node refused the offer: ${response.status}`);
-      const answer = await response.text();
-      if (this._ended) return;
-      await pc.setRemoteDescription({ type: "answer", sdp: answer });
+      await whipExchange(pc, whipUrl, ticket, () => !this._ended);
     } catch (error) {
       if (!this._ended) {
         console.error("switchboard-rtc: media setup failed", error);
@@ -363,10 +499,24 @@ export class WebrtcCall extends Emitter {
     }
   }
 
+  _onNetworkQuality({ networkQuality, mos }) {
+    const level = NetworkQuality[networkQuality];
+    if (!level || this._ended) return;
+    this._networkQuality = level;
+    this._emit("network-quality-changed", { networkQuality: level, mos, currentMediaStats: { mos } });
+  }
+
+  _onRemoteNetworkQuality({ networkQuality }) {
+    const level = NetworkQuality[networkQuality];
+    if (!level || this._ended) return;
+    this._remoteNetworkQuality = level;
+    this._emit("remote-network-quality-changed", { networkQuality: level });
+  }
+
   _onRemoteTrack(track) {
     this._remoteStream.addTrack(track);
     if (track.kind === "audio") {
-      const element = this._options.remoteAudioElement || (this._ownAudioElement ||= this._newAudioElement());
+      const element = this._options.remoteAudioElement || (this._ownAudioElement ||= newAudioElement());
       play(element, new MediaStream([track]));
       this._remoteAudioReady = true;
       this._maybeEstablished();
@@ -421,6 +571,7 @@ export class WebrtcCall extends Emitter {
       if (element) element.srcObject = null;
     }
     this._rtc._forget(this);
+    this._dataChannel._close(name);
     this._emit("hangup", { errorCode: errorCode(name) });
   }
 
@@ -455,15 +606,244 @@ export class WebrtcCall extends Emitter {
     return transceiver ? transceiver.sender : null;
   }
 
-  _newAudioElement() {
-    const element = new Audio();
-    element.autoplay = true;
-    return element;
-  }
-
   _requireIncoming() {
     if (!this._incoming) throw new Error("Only incoming calls can be accepted or declined.");
   }
+}
+
+/**
+ * A room (`rtc.joinRoom(name)`): everyone hears the mix of the others, never themselves. Audio only for now.
+ * If the connection to the node drops, the client reconnects and takes back this seat with new media
+ * ("reconnecting", then "reconnected"); the node keeps a seat for 10 s.
+ */
+export class RoomCall extends Emitter {
+  constructor(rtc, name, options = {}) {
+    super(ROOM_EVENTS);
+    this._rtc = rtc;
+    this._name = name;
+    this._options = { audio: true, ...options, video: false };
+    this._id = null;
+    this._status = CallStatus.INITIALIZED;
+    this._participants = new Map(); // identity -> {identity, displayName}
+    this._joinTime = undefined;
+    this._leaveTime = undefined;
+    this._ended = false;
+    this._muted = this._options.audio === false;
+    this._localAudio = null;
+    this._remoteStream = new MediaStream();
+    this._pc = null;
+    this._media = null;
+    this._ownAudioElement = null;
+    this._networkQuality = null;
+  }
+
+  id() {
+    return this._id;
+  }
+
+  name() {
+    return this._name;
+  }
+
+  options() {
+    return { ...this._options };
+  }
+
+  status() {
+    return this._status;
+  }
+
+  joinTime() {
+    return this._joinTime;
+  }
+
+  leaveTime() {
+    return this._leaveTime;
+  }
+
+  /** Whole seconds since the room was joined (0 before), up to leaving it. */
+  duration() {
+    if (!this._joinTime) return 0;
+    return Math.floor(((this._leaveTime || new Date()) - this._joinTime) / 1000);
+  }
+
+  /** The others in the room: `[{identity, displayName}]`. */
+  participants() {
+    return [...this._participants.values()];
+  }
+
+  /** The mix of everyone else's audio (its track changes after a reconnect: see "remote-audio-added"). */
+  remoteStream() {
+    return this._remoteStream;
+  }
+
+  /** The RTCPeerConnection carrying this seat's audio, once media is set up (a new one after a reconnect). */
+  peerConnection() {
+    return this._pc;
+  }
+
+  networkQuality() {
+    return this._networkQuality;
+  }
+
+  muted() {
+    return this._muted;
+  }
+
+  /** Stop (true) or resume (false) sending microphone audio; the others hear silence from you. */
+  async mute(shouldMute) {
+    this._muted = Boolean(shouldMute);
+    if (!this._muted && !this._localAudio && this._media) {
+      const stream = await navigator.mediaDevices.getUserMedia({ audio: this._audioConstraints() });
+      this._localAudio = stream.getAudioTracks()[0];
+      const transceiver = this._pc && this._pc.getTransceivers()[0];
+      if (transceiver) await transceiver.sender.replaceTrack(this._localAudio);
+    }
+    if (this._localAudio) this._localAudio.enabled = !this._muted;
+  }
+
+  leave() {
+    if (this._ended) return;
+    if (this._id) this._rtc._send({ type: "leave_room", callId: this._id });
+    this._end("NORMAL_HANGUP");
+  }
+
+  /** The same as `leave()`, for code written against calls. */
+  hangup() {
+    this.leave();
+  }
+
+  // --- what the node tells us -------------------------------------------------------------------------------
+
+  _join(requestId) {
+    this._status = CallStatus.CALLING;
+    this._media = this._startLocalMedia();
+    this._media.then(
+      () => !this._ended && this._rtc._send({ type: "join_room", requestId, room: this._name }),
+      (error) => {
+        console.error("switchboard-rtc: could not get local media", error);
+        this._fail(mediaErrorName(error));
+      },
+    );
+  }
+
+  _onJoined(message) {
+    this._participants = new Map(message.participants.map((p) => [p.identity, Object.freeze({ ...p })]));
+    if (this._id) {
+      this._status = CallStatus.ESTABLISHED;
+      this._emit("reconnected", {});
+      return;
+    }
+    this._id = message.callId;
+    this._status = CallStatus.ESTABLISHED;
+    this._joinTime = new Date();
+    this._emit("room-joined", {
+      id: this._id,
+      name: message.room,
+      participants: this.participants(),
+      stream: this._remoteStream,
+    });
+  }
+
+  _onParticipant(message) {
+    const participant = Object.freeze({
+      identity: message.participant.identity,
+      displayName: message.participant.displayName || message.participant.identity,
+    });
+    switch (message.type) {
+      case "participant_joined":
+        this._participants.set(participant.identity, participant);
+        return this._emit("participant-joined", { participant });
+      case "participant_left":
+        this._participants.delete(participant.identity);
+        return this._emit("participant-left", { participant });
+      case "participant_talking":
+        return this._emit(`participant-${message.talking ? "started" : "stopped"}-talking`, { participant });
+      default:
+        return;
+    }
+  }
+
+  async _onMedia({ whipUrl, ticket }) {
+    try {
+      await this._media;
+      if (this._ended) return;
+      if (this._pc) this._pc.close(); // a new media session after a reconnect: the old one is gone
+      const pc = new RTCPeerConnection(this._rtc._peerConfiguration());
+      this._pc = pc;
+      pc.addTransceiver(this._localAudio || "audio", { direction: "sendrecv" });
+      pc.ontrack = ({ track }) => this._pc === pc && this._onRemoteTrack(track);
+      await whipExchange(pc, whipUrl, ticket, () => !this._ended && this._pc === pc);
+    } catch (error) {
+      if (!this._ended) {
+        console.error("switchboard-rtc: media setup failed", error);
+        this._fail("MEDIA_ERROR");
+      }
+    }
+  }
+
+  _onRemoteTrack(track) {
+    for (const old of this._remoteStream.getTracks()) this._remoteStream.removeTrack(old);
+    this._remoteStream.addTrack(track);
+    const stream = new MediaStream([track]);
+    play(this._options.remoteAudioElement || (this._ownAudioElement ||= newAudioElement()), stream);
+    this._emit("remote-audio-added", { stream });
+  }
+
+  _onNetworkQuality({ networkQuality, mos }) {
+    const level = NetworkQuality[networkQuality];
+    if (!level || this._ended) return;
+    this._networkQuality = level;
+    this._emit("network-quality-changed", { networkQuality: level, mos, currentMediaStats: { mos } });
+  }
+
+  /** The signalling connection dropped; media goes with it until the seat is taken back. */
+  _onConnectionLost() {
+    if (this._ended) return;
+    if (!this._id) return this._end("NETWORK_ERROR"); // the node never seated us: nothing to take back
+    this._status = CallStatus.CONNECTING;
+    if (this._pc) this._pc.close();
+    this._pc = null;
+    this._emit("reconnecting", {});
+  }
+
+  _fail(name) {
+    this._emit("error", { errorCode: errorCode(name) });
+    if (this._id) this._rtc._send({ type: "leave_room", callId: this._id });
+    this._end(name);
+  }
+
+  _end(name) {
+    if (this._ended) return;
+    this._ended = true;
+    this._status = CallStatus.FINISHED;
+    this._leaveTime = new Date();
+    if (this._pc) this._pc.close();
+    if (this._localAudio) this._localAudio.stop();
+    for (const element of [this._options.remoteAudioElement, this._ownAudioElement]) {
+      if (element) element.srcObject = null;
+    }
+    this._rtc._forget(this);
+    this._emit("room-left", { errorCode: errorCode(name) });
+  }
+
+  async _startLocalMedia() {
+    if (this._muted && this._options.audio === false) return;
+    const stream = await navigator.mediaDevices.getUserMedia({ audio: this._audioConstraints(), video: false });
+    this._localAudio = stream.getAudioTracks()[0] || null;
+    if (this._localAudio) this._localAudio.enabled = !this._muted;
+  }
+
+  _audioConstraints() {
+    const device = this._rtc._audioInputDevice;
+    return device ? { deviceId: { exact: device } } : true;
+  }
+}
+
+function newAudioElement() {
+  const element = new Audio();
+  element.autoplay = true;
+  return element;
 }
 
 /** The media node a token names (its `location` claim), read without verifying: only the node verifies tokens. */
@@ -506,7 +886,7 @@ export class SwitchboardRtc extends Emitter {
 
   disconnect() {
     this._wanted = false;
-    if (this._activeCall) this._activeCall.hangup();
+    if (this._activeCall) this._activeCall.hangup(); // a room's hangup() leaves it
     this._endCalls("NORMAL_HANGUP");
     this._close(FINAL_CLOSE, "USER_DISCONNECT");
   }
@@ -518,6 +898,22 @@ export class SwitchboardRtc extends Emitter {
   /** `{identity}` of the connected user (the identity in the token). */
   connectedUser() {
     return this._user;
+  }
+
+  /**
+   * Join (or open) the room `roomName`: you hear everyone else in it, they hear you. Returns a `RoomCall` at once;
+   * follow it through its events ("room-joined", "participant-joined", ...). Audio only for now.
+   */
+  joinRoom(roomName, options = {}) {
+    if (!ROOM_NAME.test(String(roomName))) throw new Error(`Invalid room name "${roomName}".`);
+    if (!this.isConnected()) throw new Error("Not connected; call connect() first.");
+    if (this._activeCall) throw new Error("Call already in progress.");
+    const room = new RoomCall(this, String(roomName), options);
+    const requestId = String(++this._requestIds);
+    this._calls.set(`request:${requestId}`, room);
+    this._activeCall = room;
+    room._join(requestId);
+    return room;
   }
 
   /** Call another identity. Returns at once; follow the call through its events. */
@@ -601,12 +997,27 @@ export class SwitchboardRtc extends Emitter {
   }
 
   _lost(code, reason) {
-    // the node ends the calls of a session that goes away; say so here at once rather than leave them hanging
-    this._endCalls("NETWORK_ERROR");
-    if (this._wanted && code < FINAL_CLOSE) {
+    // the node ends the 1:1 calls of a session that goes away, so they end here at once; it keeps room seats for
+    // a while, so rooms wait for the reconnect and take their seats back
+    const reconnecting = this._wanted && code < FINAL_CLOSE;
+    for (const call of new Set(this._calls.values())) {
+      if (call instanceof RoomCall && reconnecting) call._onConnectionLost();
+      else call._end("NETWORK_ERROR");
+    }
+    if (reconnecting) {
       this._reconnect(0);
     } else {
       this._emit("disconnected", { reason: reason || `closed with code ${code}` });
+    }
+  }
+
+  /** After a reconnect: ask for each room seat back (`rejoin_room`); the node answers `room_joined`, then `media`. */
+  _rejoinRooms() {
+    for (const room of new Set(this._calls.values())) {
+      if (!(room instanceof RoomCall) || !room.id()) continue;
+      const requestId = String(++this._requestIds);
+      this._calls.set(`request:${requestId}`, room);
+      this._send({ type: "rejoin_room", requestId, callId: room.id() });
     }
   }
 
@@ -615,6 +1026,7 @@ export class SwitchboardRtc extends Emitter {
     if (!this._wanted) return;
     if (attempt >= RECONNECT_ATTEMPTS) {
       this._wanted = false;
+      this._endCalls("NETWORK_ERROR");
       this._emit("disconnected", { reason: "could not reconnect to the media node" });
       return;
     }
@@ -622,7 +1034,10 @@ export class SwitchboardRtc extends Emitter {
     setTimeout(() => {
       if (!this._wanted) return;
       this._open().then(
-        () => this._emit("reconnected", {}),
+        () => {
+          this._rejoinRooms();
+          this._emit("reconnected", {});
+        },
         () => this._wanted && this._reconnect(attempt + 1),
       );
     }, delay);
@@ -689,14 +1104,33 @@ export class SwitchboardRtc extends Emitter {
         this._emit("incoming-webrtc-call", { incomingCall: incoming, customData: {} });
         return;
       }
+      case "room_joined": {
+        const room = this._calls.get(`request:${message.requestId}`);
+        if (!(room instanceof RoomCall)) return;
+        this._calls.delete(`request:${message.requestId}`);
+        this._calls.set(message.callId, room);
+        return room._onJoined(message);
+      }
+      case "participant_joined":
+      case "participant_left":
+      case "participant_talking":
+        return call instanceof RoomCall && call._onParticipant(message);
+      case "data":
+        return call instanceof WebrtcCall && call.dataChannel()._onData(message);
+      case "data_delivered":
+        return call instanceof WebrtcCall && call.dataChannel()._onDelivered(message);
+      case "network_quality":
+        return call && call._onNetworkQuality(message);
+      case "remote_network_quality":
+        return call instanceof WebrtcCall && call._onRemoteNetworkQuality(message);
       case "ringing":
-        return call && call._onRinging();
+        return call instanceof WebrtcCall && call._onRinging();
       case "established":
-        return call && call._onEstablished();
+        return call instanceof WebrtcCall && call._onEstablished();
       case "media":
         return call && call._onMedia(message);
       case "answered_elsewhere":
-        return call && call._end("ANSWERED_ELSEWHERE");
+        return call instanceof WebrtcCall && call._end("ANSWERED_ELSEWHERE");
       case "hangup":
         return call && call._end(message.errorCode);
       case "error":
@@ -710,8 +1144,13 @@ export class SwitchboardRtc extends Emitter {
     const placed = message.requestId && this._calls.get(`request:${message.requestId}`);
     if (placed) {
       this._calls.delete(`request:${message.requestId}`);
-      placed._fail(message.code);
+      // a refused rejoin means the seat is gone (the grace period passed): the room was lost with the network
+      if (placed instanceof RoomCall && placed.id()) placed._end("NETWORK_ERROR");
+      else placed._fail(message.code);
       return;
+    }
+    for (const call of new Set(this._calls.values())) {
+      if (call instanceof WebrtcCall && message.requestId && call.dataChannel()._onError(message)) return;
     }
     this._emit("error", { errorCode: errorCode(message.code), text: message.text });
   }
