@@ -71,8 +71,18 @@ class Tab:
     errors: list[str] = field(default_factory=list)
 
 
-@pytest_asyncio.fixture
-async def tab(page_url: str, microphone: Path) -> AsyncIterator[Tab]:
+async def open_tab(browser: Any, page_url: str) -> Tab:
+    tab = Tab(await browser.new_page(viewport={"width": 900, "height": 520}))
+    tab.page.on("pageerror", lambda error: tab.errors.append(str(error)))
+    tab.page.on("console", lambda message: tab.errors.extend([message.text] if message.type == "error" else []))
+    await tab.page.goto(page_url)
+    await tab.page.wait_for_function("window.harness && window.harness.ready", timeout=10_000)
+    return tab
+
+
+@contextlib.asynccontextmanager
+async def chromium(microphone: Path) -> AsyncIterator[Any]:
+    """Headless Chromium whose fake microphone plays `microphone`."""
     from playwright.async_api import async_playwright
 
     async with async_playwright() as playwright:
@@ -82,12 +92,20 @@ async def tab(page_url: str, microphone: Path) -> AsyncIterator[Tab]:
             args=[*CHROMIUM_FLAGS, f"--use-file-for-fake-audio-capture={microphone}"],
         )
         try:
-            tab = Tab(await browser.new_page(viewport={"width": 900, "height": 520}))
-            tab.page.on("pageerror", lambda error: tab.errors.append(str(error)))
-            tab.page.on("console", lambda message: tab.errors.extend([message.text] if message.type == "error" else []))
-            await tab.page.goto(page_url)
-            await tab.page.wait_for_function("window.harness && window.harness.ready", timeout=10_000)
-            yield tab
+            yield browser
         finally:
             with contextlib.suppress(Exception):
                 await browser.close()
+
+
+@pytest_asyncio.fixture
+async def tab(page_url: str, microphone: Path) -> AsyncIterator[Tab]:
+    async with chromium(microphone) as browser:
+        yield await open_tab(browser, page_url)
+
+
+@pytest_asyncio.fixture
+async def two_tabs(page_url: str, microphone: Path) -> AsyncIterator[tuple[Tab, Tab]]:
+    """Two pages of one browser: two users on one machine, each with its own SDK client."""
+    async with chromium(microphone) as browser:
+        yield await open_tab(browser, page_url), await open_tab(browser, page_url)

@@ -6,14 +6,22 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
-from typing import Any
 
-import httpx
 import pytest
 
 from switchboard_rtc import AudioSink, RtcClient, ToneSource
 from tests.browser.chromium import MICROPHONE_TONE_HZ, unavailable
 from tests.browser.conftest import Tab
+from tests.browser.harness import (
+    SECOND,
+    browser_event,
+    browser_events,
+    connect_browser,
+    heard_by_browser,
+    python_hears,
+    stats,
+    webrtc_token,
+)
 from tests.support.audio import dominant_frequency, rms
 from tests.support.stack import Stack
 
@@ -24,60 +32,6 @@ pytestmark = [
 ]
 
 PYTHON_TONE_HZ = 1000
-SECOND = 48000  # samples at the Python sink
-
-
-def webrtc_token(stack: Stack, identity: str) -> str:
-    response = httpx.post(
-        f"{stack.url}/webrtc/1/token",
-        headers=stack.headers,
-        json={"identity": identity, "displayName": f"{identity.title()} Example"},
-    )
-    response.raise_for_status()
-    return str(response.json()["token"])
-
-
-async def connect_browser(tab: Tab, stack: Stack, identity: str) -> None:
-    connected = await tab.page.evaluate(
-        "([token, nodeUrl]) => harness.connect(token, nodeUrl)",
-        [webrtc_token(stack, identity), stack.ready["mediaUrl"]],
-    )
-    assert connected == identity
-
-
-async def browser_event(tab: Tab, name: str, timeout: float = 15) -> dict[str, Any]:
-    """The first event `name` the page recorded, waiting for it."""
-    found = f"harness.events.find(e => e.name === {name!r})"
-    try:
-        await tab.page.wait_for_function(f"Boolean({found})", timeout=timeout * 1000)
-    except Exception as error:
-        events = await tab.page.evaluate("harness.events")
-        raise AssertionError(f"no {name!r} in the browser: {events} {tab.errors}") from error
-    event: dict[str, Any] = await tab.page.evaluate(found)
-    return event
-
-
-async def stats(tab: Tab) -> dict[str, Any]:
-    result: dict[str, Any] = await tab.page.evaluate("harness.stats()")
-    return result
-
-
-async def heard_by_browser(tab: Tab, seconds: float = 1.0) -> tuple[float, float]:
-    """(audio energy, bytes) the browser received in the next `seconds`, from inbound-rtp stats."""
-    before = (await stats(tab))["audioIn"]
-    await asyncio.sleep(seconds)
-    after = (await stats(tab))["audioIn"]
-    return (
-        after["totalAudioEnergy"] - before["totalAudioEnergy"],
-        after["bytesReceived"] - before["bytesReceived"],
-    )
-
-
-async def python_hears(sink: AudioSink, seconds: float = 1.0) -> list[int]:
-    """What the Python side received over the next `seconds` (the sink keeps everything; take the new part)."""
-    start = len(sink.samples)
-    await asyncio.sleep(seconds)
-    return list(sink.samples[start:])
 
 
 @pytest.mark.asyncio
@@ -173,6 +127,33 @@ async def test_python_calls_a_browser_that_accepts_and_hears_the_hangup(stack: S
         heard = await python_hears(frank_hears)
         assert abs(dominant_frequency(heard) - MICROPHONE_TONE_HZ) < 20 and rms(heard) > 300
         assert (await stats(tab))["videoOut"] is None  # an audio call offers no video
+
+        # text both ways: each send completes once the other SDK has acknowledged the text
+        sent = await tab.page.evaluate("harness.sendText('hello from the browser')")
+        text = await asyncio.wait_for(call.messages.get(), 5)
+        assert (text.text, text.from_, text.direct, text.messageId) == (
+            "hello from the browser",
+            "erin",
+            False,
+            sent.get("id"),
+        ), sent
+        direct = await tab.page.evaluate("harness.sendText('just for frank', {identity: 'frank'})")
+        assert (await asyncio.wait_for(call.messages.get(), 5)).direct and "id" in direct, direct
+        refused = await tab.page.evaluate("harness.sendText('for nobody', 'nobody')")
+        assert refused == {"error": "UNKNOWN_PARTICIPANT"}
+        assert await call.send_text("hello from python") == "erin"  # the browser acknowledged it
+        message = (await browser_event(tab, "data-channel-message"))["detail"]
+        assert (message["text"], message["from"]["identity"], message["direct"]) == (
+            "hello from python",
+            "frank",
+            False,
+        )
+
+        # network quality: on loopback both links are EXCELLENT (5), and each side hears about the other's
+        local = (await browser_event(tab, "network-quality-changed"))["detail"]
+        assert local["networkQuality"] == 5 and local["mos"] > 4.2, local
+        assert (await browser_event(tab, "remote-network-quality-changed"))["detail"] == {"networkQuality": 5}
+        assert len(await browser_events(tab, "network-quality-changed")) == 1  # only changes are reported
 
         await call.hangup()
         assert await call.ended() == "NORMAL_HANGUP"
