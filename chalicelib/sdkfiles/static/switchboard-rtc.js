@@ -12,9 +12,13 @@
  *     call.on("established", () => ...);
  *     call.on("hangup", ({ errorCode }) => console.log(errorCode.name));
  *
+ *     const room = rtc.joinRoom("standup");
+ *     room.on("participant-joined", ({ participant }) => ...);
+ *
  * Under the hood: a signalling websocket to the node (`<nodeUrl>/ws`, JSON frames, the protocol in
- * `chalicelib/contract/signalling.py`), and per call one RTCPeerConnection whose offer is POSTed to the node's WHIP
- * URL with the per-leg ticket the node hands out once the call is answered.
+ * `chalicelib/contract/signalling.py`), and per call (or room seat) one RTCPeerConnection whose offer is POSTed to
+ * the node's WHIP URL with the per-leg ticket the node hands out once the call is answered or the room joined.
+ * Text over a call and network quality travel on the signalling websocket.
  */
 
 export const VERSION = "1.1.0";
