@@ -168,9 +168,13 @@ class CallManager:
                 await self._end(call, "REJECTED")
 
     async def session_closed(self, session: Session) -> None:
+        """A party's connection is gone without hanging up: its calls fail with NETWORK_ERROR (an SDK that closes on
+        purpose hangs up first). A ringing device that goes away just stops ringing."""
         for call in {id(c): c for c in self._calls.values()}.values():
             if session is call.caller or session is call.callee:
-                await self.hangup(session, call.caller_leg if session is call.caller else call.callee_leg)
+                async with call.lock:
+                    if not call.ended:
+                        await self._end(call, "NETWORK_ERROR")
             elif session in call.ringing:
                 async with call.lock:
                     call.ringing.remove(session)

@@ -180,7 +180,12 @@ class RtcClient:
         return call
 
     async def close(self) -> None:
+        """Hang up (or leave) what is still going, then disconnect."""
         self._closing = True
+        for call in list(self.calls.values()):
+            if not call.is_ended and not self.ws.closed:
+                with contextlib.suppress(Exception):
+                    await call.hangup()
         if self._reconnecting is not None:
             self._reconnecting.cancel()
         for call in list(self.calls.values()):
