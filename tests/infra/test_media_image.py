@@ -165,6 +165,7 @@ def test_the_images_layout_starts_answers_its_healthcheck_and_drains_on_sigterm(
         **image_env,
         "SWITCHBOARD_MEDIA_PORT": "0",
         "SWITCHBOARD_TOKEN_KEY": base64.b64encode(b"k" * 32).decode(),
+        "SWITCHBOARD_CONTROL_KEY": base64.b64encode(b"c" * 32).decode(),
         "SWITCHBOARD_MEDIA_NODE_ID": "image-test",
     }
     command = dockerfile.command(parsed)
