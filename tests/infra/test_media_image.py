@@ -145,6 +145,21 @@ def test_instructions_join_continuations_and_skip_comments():
     ]
 
 
+def _ready_line(node: subprocess.Popen[str], limit: int = 100) -> str:
+    """The node's ready line; other stdout lines (its EMF metrics) may come first. Fails with the node's stderr,
+    read only once the node is stopped, so a node that never gets ready cannot hang the test."""
+    assert node.stdout is not None
+    for _ in range(limit):
+        line = node.stdout.readline()
+        if line.startswith("SWITCHBOARD_MEDIA_READY ") or not line:
+            break
+    if not line.startswith("SWITCHBOARD_MEDIA_READY "):
+        node.kill()
+        _, errors = node.communicate(timeout=10)
+        raise AssertionError(f"the node did not get ready: {errors[-2000:]}")
+    return line
+
+
 def test_the_images_layout_starts_answers_its_healthcheck_and_drains_on_sigterm(staged, tmp_path, aws):
     # What `docker run` would do, minus Docker: files where COPY puts them, ENV, WORKDIR, the exec-form entrypoint.
     context, _ = staged
@@ -175,8 +190,7 @@ def test_the_images_layout_starts_answers_its_healthcheck_and_drains_on_sigterm(
     )
     try:
         assert node.stdout is not None
-        ready = node.stdout.readline()
-        assert ready.startswith("SWITCHBOARD_MEDIA_READY "), node.stderr.read() if node.stderr else ready
+        ready = _ready_line(node)
         port = json.loads(ready.split(" ", 1)[1])["url"].rsplit(":", 1)[1]
         probe = dockerfile.healthcheck(parsed)
         assert probe is not None and probe[0] == "python"
