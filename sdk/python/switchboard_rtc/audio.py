@@ -11,6 +11,8 @@ from array import array
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from av import AudioFrame
 
+from switchboard_rtc.pacing import Pacer
+
 SAMPLE_RATE = 48000
 FRAME_SAMPLES = 960
 TIME_BASE = fractions.Fraction(1, SAMPLE_RATE)
@@ -26,17 +28,12 @@ class ToneSource(MediaStreamTrack):
         self.frequency = frequency
         self.amplitude = amplitude
         self._samples = 0
-        self._start: float | None = None
+        self._pacer = Pacer()
 
     async def recv(self) -> AudioFrame:
         if self.readyState != "live":
             raise MediaStreamError
-        loop = asyncio.get_running_loop()
-        if self._start is None:
-            self._start = loop.time()
-        wait = self._start + self._samples / SAMPLE_RATE - loop.time()
-        if wait > 0:
-            await asyncio.sleep(wait)
+        await self._pacer.until(self._samples / SAMPLE_RATE)
         step = 2 * math.pi * self.frequency / SAMPLE_RATE
         level = int(self.amplitude * 32767)
         pcm = array("h")

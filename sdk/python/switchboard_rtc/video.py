@@ -10,6 +10,8 @@ import fractions
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from av import VideoFrame
 
+from switchboard_rtc.pacing import Pacer
+
 VIDEO_CLOCK = 90000
 
 
@@ -24,17 +26,12 @@ class ColorSource(MediaStreamTrack):
         super().__init__()
         self.yuv, self.width, self.height, self.fps = yuv, width, height, fps
         self._count = 0
-        self._start: float | None = None
+        self._pacer = Pacer()
 
     async def recv(self) -> VideoFrame:
         if self.readyState != "live":
             raise MediaStreamError
-        loop = asyncio.get_running_loop()
-        if self._start is None:
-            self._start = loop.time()
-        wait = self._start + self._count / self.fps - loop.time()
-        if wait > 0:
-            await asyncio.sleep(wait)
+        await self._pacer.until(self._count / self.fps)
         frame = VideoFrame(width=self.width, height=self.height, format="yuv420p")
         for plane, value in zip(frame.planes, self.yuv, strict=True):
             plane.update(bytes([value]) * plane.buffer_size)
