@@ -6,14 +6,21 @@ import time
 from datetime import UTC, datetime
 
 _offset_seconds = 0.0
-
-
-def now() -> datetime:
-    return datetime.fromtimestamp(time.time() + _offset_seconds, tz=UTC)
+_frozen_at: float | None = None
 
 
 def epoch() -> float:
-    return time.time() + _offset_seconds
+    return (_frozen_at if _frozen_at is not None else time.time()) + _offset_seconds
+
+
+def now() -> datetime:
+    return datetime.fromtimestamp(epoch(), tz=UTC)
+
+
+def freeze() -> None:
+    """Stop the clock where it is (tests only): from here on only `shift` moves it."""
+    global _frozen_at
+    _frozen_at = time.time()
 
 
 def shift(seconds: float) -> None:
@@ -23,8 +30,9 @@ def shift(seconds: float) -> None:
 
 
 def reset() -> None:
-    global _offset_seconds
+    global _offset_seconds, _frozen_at
     _offset_seconds = 0.0
+    _frozen_at = None
 
 
 def infobip_format(value: datetime) -> str:

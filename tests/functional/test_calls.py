@@ -44,8 +44,10 @@ VOICE = "infobip-voice-openapi.json"
 
 
 @pytest.fixture(autouse=True)
-def _real_clock() -> Iterator[None]:
+def _frozen_clock() -> Iterator[None]:
+    """Durations here are exact: only clock.shift moves time, not the storage calls between two changes."""
     clock.reset()
+    clock.freeze()
     yield
     clock.reset()
 
