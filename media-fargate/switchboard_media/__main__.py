@@ -47,10 +47,7 @@ async def serve() -> None:
     await stop.wait()
     node.draining = True
     await registration.draining()
-    if node.calls is not None:
-        await node.calls.shutdown()
-    if node.rooms is not None:
-        await node.rooms.shutdown()
+    await node.shutdown()
     await runner.cleanup()
     await registration.stop()
 

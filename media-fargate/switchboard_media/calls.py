@@ -13,7 +13,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from chalicelib.contract import signalling as sig
-from switchboard_media.media import Leg, connect
+from switchboard_media.engine.bridge import Bridge
+from switchboard_media.engine.leg import Leg
+from switchboard_media.engine.ticker import Ticker
 from switchboard_media.presence import Presence, Session
 from switchboard_media.quality import LinkStats, QualityMonitor, link_stats
 from switchboard_media.settings import NodeSettings
@@ -65,7 +67,7 @@ class ActiveCall:
     ringing: list[Session] = field(default_factory=list)
     callee: Session | None = None
     media: dict[str, Leg] = field(default_factory=dict)
-    bridge: asyncio.Future[None] | None = None
+    bridge: Bridge | None = None
     monitors: list[QualityMonitor] = field(default_factory=list)
     undelivered: dict[str, tuple[Session, str, str]] = field(default_factory=dict)  # messageId -> sender, leg, to
     ended: bool = False
@@ -79,9 +81,16 @@ class ActiveCall:
 
 class CallManager:
     def __init__(
-        self, settings: NodeSettings, presence: Presence, tickets: Tickets, records: CallRecords, base_url: str
+        self,
+        settings: NodeSettings,
+        presence: Presence,
+        tickets: Tickets,
+        records: CallRecords,
+        base_url: str,
+        ticker: Ticker,
     ) -> None:
         self._settings = settings
+        self._ticker = ticker
         self._presence = presence
         self._tickets = tickets
         self._records = records
@@ -139,7 +148,8 @@ class CallManager:
             await self._records.transition("establish", call.account_id, call.caller_leg)
             caller_media, callee_media = self._media_leg(call.caller_leg), self._media_leg(call.callee_leg)
             call.media = {call.caller_leg: caller_media, call.callee_leg: callee_media}
-            call.bridge = asyncio.ensure_future(connect(caller_media, callee_media))
+            call.bridge = Bridge(caller_media, callee_media, self._ticker, passthrough=self._settings.passthrough)
+            call.bridge.start()
             self._monitor_quality(call)
             for owner, leg in ((call.caller, call.caller_leg), (session, call.callee_leg)):
                 await owner.send(sig.Established(callId=leg))
@@ -242,6 +252,11 @@ class CallManager:
                 if not call.ended:
                     await self._end(call, error_code)
 
+    def bridge_of(self, call_id: str) -> Bridge | None:
+        """The media bridge of an established call (either leg), where actions hold the audio decoded."""
+        call = self._calls.get(call_id)
+        return None if call is None else call.bridge
+
     # --- internals ------------------------------------------------------------------------------------
 
     def _ringing_call_for(self, session: Session, call_id: str) -> ActiveCall:
@@ -311,7 +326,7 @@ class CallManager:
             notices.append(device.send(sig.HungUp(callId=call.callee_leg, errorCode=error_code)))
         await asyncio.gather(*notices, return_exceptions=True)
         if call.bridge is not None:
-            call.bridge.cancel()
+            await call.bridge.stop()
         await asyncio.gather(*(monitor.stop() for monitor in call.monitors))
         await asyncio.gather(*(leg.close() for leg in call.media.values()), return_exceptions=True)
         self._calls.pop(call.caller_leg, None)

@@ -1,7 +1,8 @@
-"""Rooms (`join_room(name)`): every participant hears the mix of the others, never themselves. Participants join,
-leave (or drop) and start/stop talking; each hears about the others. A room is per account and name and lives on
-this node; it has a participant limit (SWITCHBOARD_MEDIA_ROOM_LIMIT, default 15). Audio only for now: forwarding
-several videos needs a transceiver per participant and renegotiation."""
+"""Rooms (`join_room(name)`): every participant hears the mix of the others, never themselves (an `AudioGraph` on
+the node's tick: one encode per distinct mix). Participants join, leave (or drop) and start/stop talking; each hears
+about the others. A room is per account and name and lives on this node; it has a participant limit
+(SWITCHBOARD_MEDIA_ROOM_LIMIT, default 15). Audio only for now: forwarding several videos needs a transceiver per
+participant and renegotiation."""
 
 from __future__ import annotations
 
@@ -12,8 +13,9 @@ from dataclasses import dataclass, field
 
 from chalicelib.contract import signalling as sig
 from switchboard_media.calls import CallError
-from switchboard_media.media import Leg
-from switchboard_media.mixer import Mixer, MixOutput
+from switchboard_media.engine.graph import AudioGraph
+from switchboard_media.engine.leg import Leg
+from switchboard_media.engine.ticker import Ticker
 from switchboard_media.presence import Session
 from switchboard_media.settings import NodeSettings
 from switchboard_media.tickets import Tickets
@@ -36,7 +38,7 @@ class Seat:
 class Room:
     account_id: str
     name: str
-    mixer: Mixer
+    graph: AudioGraph
     seats: dict[str, Seat] = field(default_factory=dict)
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
@@ -47,8 +49,9 @@ class Room:
 
 
 class RoomManager:
-    def __init__(self, settings: NodeSettings, tickets: Tickets, base_url: str) -> None:
+    def __init__(self, settings: NodeSettings, tickets: Tickets, base_url: str, ticker: Ticker) -> None:
         self._settings = settings
+        self._ticker = ticker
         self._tickets = tickets
         self._base_url = base_url
         self._rooms: dict[tuple[str, str], Room] = {}
@@ -70,7 +73,7 @@ class RoomManager:
             if len(room.seats) >= self._settings.room_limit:
                 raise CallError("ROOM_FULL", f"room {request.room} has {self._settings.room_limit} participants")
             leg_id = f"room-{uuid.uuid4()}"
-            seat = Seat(leg_id, session, self._media(room, leg_id))
+            seat = Seat(leg_id, session, self._media(leg_id))
             room.seats[leg_id] = seat
             self._seats[leg_id] = room
             await self._welcome(room, seat, request.requestId)
@@ -94,13 +97,11 @@ class RoomManager:
             if seat.feeding is not None:
                 seat.feeding.cancel()
             await seat.media.close()
-            seat.media = self._media(room, seat.leg_id)
+            seat.media = self._media(seat.leg_id)
             await self._welcome(room, seat, request.requestId)
 
-    def _media(self, room: Room, leg_id: str) -> Leg:
-        output = MixOutput()
-        room.mixer.add(leg_id, output)
-        return Leg(leg_id, self._settings.ice_servers, outgoing_audio=output)
+    def _media(self, leg_id: str) -> Leg:
+        return Leg(leg_id, self._settings.ice_servers)
 
     async def _welcome(self, room: Room, seat: Seat, request_id: str) -> None:
         seat.feeding = asyncio.ensure_future(self._feed(room, seat))
@@ -149,14 +150,20 @@ class RoomManager:
 
     def _new_room(self, account_id: str, name: str) -> Room:
         holder: list[Room] = []
-        room = Room(account_id, name, Mixer(lambda leg_id, talking: self._talking(holder[0], leg_id, talking)))
+        room = Room(account_id, name, AudioGraph(lambda leg_id, talking: self._talking(holder[0], leg_id, talking)))
         holder.append(room)
         return room
 
     async def _feed(self, room: Room, seat: Seat) -> None:
-        await seat.media.incoming_ready.wait()
-        if seat.media.incoming_audio is not None and seat.leg_id in room.seats:
-            room.mixer.feed(seat.leg_id, seat.media.incoming_audio)
+        """Once the seat's media is up, its audio goes into the room's graph and the graph's mix to it."""
+        media = seat.media
+        await media.media_ready()
+        if room.seats.get(seat.leg_id) is not seat or seat.media is not media:
+            return
+        assert media.audio_in is not None and media.audio_out is not None
+        room.graph.add(seat.leg_id, media.audio_out)
+        media.audio_in.sink = room.graph.sink(seat.leg_id)
+        self._ticker.add(room.graph)
 
     def _talking(self, room: Room, leg_id: str, talking: bool) -> None:
         seat = room.seats.get(leg_id)
@@ -179,9 +186,9 @@ class RoomManager:
                 seat.expiry.cancel()
             if seat.feeding is not None:
                 seat.feeding.cancel()
-            await room.mixer.remove(leg_id)
+            room.graph.remove(leg_id)
             await seat.media.close()
             await room.announce(sig.ParticipantLeft, seat)
             if not room.seats:
-                await room.mixer.stop()
+                self._ticker.discard(room.graph)
                 self._rooms.pop((room.account_id, room.name), None)

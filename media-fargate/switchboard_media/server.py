@@ -10,6 +10,7 @@ from chalicelib.contract import control
 from switchboard_media import session
 from switchboard_media.calls import CallError, CallManager, CallRecords
 from switchboard_media.control import ControlApi
+from switchboard_media.engine.ticker import Ticker
 from switchboard_media.presence import Presence
 from switchboard_media.rooms import RoomManager
 from switchboard_media.settings import NodeSettings
@@ -52,11 +53,20 @@ class Node:
         self.records = records or CallRecords()
         self.calls: CallManager | None = None
         self.rooms: RoomManager | None = None
+        self.ticker = Ticker()
         self.draining = False
 
     def bind(self, base_url: str) -> None:
-        self.calls = CallManager(self.settings, self.presence, self.tickets, self.records, base_url)
-        self.rooms = RoomManager(self.settings, self.tickets, base_url)
+        self.calls = CallManager(self.settings, self.presence, self.tickets, self.records, base_url, self.ticker)
+        self.rooms = RoomManager(self.settings, self.tickets, base_url, self.ticker)
+
+    async def shutdown(self) -> None:
+        """End every call and room seat with proper events, then stop the media clock."""
+        if self.calls is not None:
+            await self.calls.shutdown()
+        if self.rooms is not None:
+            await self.rooms.shutdown()
+        await self.ticker.stop()
 
     def status(self) -> control.NodeStatus:
         return control.NodeStatus(

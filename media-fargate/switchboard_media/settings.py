@@ -25,6 +25,7 @@ class NodeSettings(BaseSettings):
     room_limit: int = 15
     reconnect_grace_seconds: float = 10.0  # how long a dropped participant's room seat is kept
     capacity: int = 200
+    passthrough: bool = True  # 1:1 audio skips decode/encode while the legs share a codec and no action needs it
 
     def base_url(self, bound_port: int) -> str:
         return (self.public_url or f"http://{self.host}:{bound_port}").rstrip("/")

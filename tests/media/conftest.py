@@ -68,16 +68,19 @@ async def pair(node):
     await bob.close()
 
 
+@pytest.fixture
+def audio_path() -> str:
+    """Which path 1:1 audio takes; tests/media/test_calls.py runs every test on both."""
+    return "pass-through"
+
+
 @pytest_asyncio.fixture
-async def node(records: FakeRecords):
-    settings = NodeSettings(ring_timeout_seconds=3)
+async def node(records: FakeRecords, audio_path: str):
+    settings = NodeSettings(ring_timeout_seconds=3, passthrough=audio_path == "pass-through")
     media_node = Node(settings, KEY, records, control_key=CONTROL_KEY)
     server = TestServer(media_node.application(), host="127.0.0.1")
     await server.start_server()
     media_node.bind(str(server.make_url("")).rstrip("/"))
     yield media_node, str(server.make_url("")).rstrip("/")
-    if media_node.calls is not None:
-        await media_node.calls.shutdown()
-    if media_node.rooms is not None:
-        await media_node.rooms.shutdown()
+    await media_node.shutdown()
     await server.close()

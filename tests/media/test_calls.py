@@ -1,4 +1,6 @@
-"""1:1 calls through a real media node with real SDK clients: signalling, and audio checked by its content."""
+"""1:1 calls through a real media node with real SDK clients: signalling, and audio checked by its content.
+
+Every test runs twice: with audio passed through the node untouched, and decoded, mixed and re-encoded."""
 
 from __future__ import annotations
 
@@ -13,11 +15,16 @@ from tests.support.audio import dominant_frequency, rms
 pytestmark = pytest.mark.asyncio
 
 
+@pytest.fixture(params=["pass-through", "decoded"])
+def audio_path(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
 async def clients(url: str, *identities: str) -> list[RtcClient]:
     return [await RtcClient.connect(url, token(identity, name=f"{identity} display")) for identity in identities]
 
 
-async def test_tones_cross_a_call_both_ways(pair, records):
+async def test_tones_cross_a_call_both_ways(pair, records, node, audio_path):
     alice, bob = pair
     alice_hears, bob_hears = AudioSink(), AudioSink()
     call = await alice.call_webrtc("bob", audio_source=ToneSource(1000), audio_sink=alice_hears)
@@ -28,6 +35,7 @@ async def test_tones_cross_a_call_both_ways(pair, records):
     await asyncio.gather(call.established(), incoming.established())
     await asyncio.gather(call.media_connected(), incoming.media_connected())
     await asyncio.sleep(1.5)
+    assert node[0].calls.bridge_of(call.id).mode == audio_path
     bob_heard, alice_heard = list(bob_hears.samples[-48000:]), list(alice_hears.samples[-48000:])
     assert len(bob_heard) >= 24000 and len(alice_heard) >= 24000
     assert abs(dominant_frequency(bob_heard) - 1000) < 20

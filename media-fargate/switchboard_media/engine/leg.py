@@ -1,0 +1,101 @@
+"""A leg: one participant's media session on this node, an RTCPeerConnection answered over WHIP.
+
+The leg negotiates what the engine can pass through unchanged between legs (Opus first for audio, VP8 only for
+video: every WebRTC browser has both, so two legs normally share codecs) and exposes its streams as the engine's
+ports: `audio_in`/`video_in` (packets as they arrive) and `audio_out`/`video_out` (continuous outgoing streams).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+
+from aiortc import RTCConfiguration, RTCIceServer, RTCPeerConnection, RTCRtpSender, RTCSessionDescription
+from aiortc.exceptions import InternalError, InvalidAccessError, InvalidStateError, OperationError
+from aiortc.sdp import SessionDescription
+
+from switchboard_media.engine.seams import InboundTap, OutboundPort
+from switchboard_media.engine.stream import OutgoingStream
+
+log = logging.getLogger(__name__)
+
+PREFERRED_CODECS = {
+    "audio": ("audio/opus", "audio/pcmu", "audio/pcma"),
+    "video": ("video/vp8", "video/rtx"),
+}
+
+
+class Leg:
+    def __init__(
+        self,
+        leg_id: str,
+        ice_servers: list[dict[str, object]],
+        on_closed: Callable[[Leg], Awaitable[None]] | None = None,
+    ) -> None:
+        self.leg_id = leg_id
+        servers = [RTCIceServer(**server) for server in ice_servers]  # type: ignore[arg-type]
+        self.pc = RTCPeerConnection(RTCConfiguration(iceServers=servers))
+        self.audio_in: InboundTap | None = None
+        self.audio_out: OutgoingStream | None = None
+        self.video_in: InboundTap | None = None
+        self.video_out: OutgoingStream | None = None
+        self.answered = asyncio.Event()
+        self._on_closed = on_closed
+        self._closed = False
+
+        @self.pc.on("connectionstatechange")
+        async def on_state() -> None:
+            if self.pc.connectionState in ("failed", "closed"):
+                await self.close()
+
+    async def answer(self, offer_sdp: str) -> str:
+        """Answer a WHIP offer: its first audio (required) and first video section are this leg's streams."""
+        if self.answered.is_set():
+            raise ValueError("this media session already has an answer")
+        try:
+            offered = [media.kind for media in SessionDescription.parse(offer_sdp).media]
+        except (ValueError, IndexError, KeyError) as error:
+            raise ValueError(f"the offer is not valid SDP: {error}") from error
+        if "audio" not in offered:
+            raise ValueError("the offer has no audio")
+        transceivers = {}
+        for kind in ("audio", "video"):
+            if kind in offered:
+                transceiver = self.pc.addTransceiver(kind, direction="sendrecv")
+                capabilities = RTCRtpSender.getCapabilities(kind).codecs
+                transceiver.setCodecPreferences(
+                    sorted(
+                        (c for c in capabilities if c.mimeType.lower() in PREFERRED_CODECS[kind]),
+                        key=lambda c: PREFERRED_CODECS[kind].index(c.mimeType.lower()),
+                    )
+                )
+                transceivers[kind] = transceiver
+        try:
+            await self.pc.setRemoteDescription(RTCSessionDescription(sdp=offer_sdp, type="offer"))
+        except (InternalError, InvalidAccessError, InvalidStateError, OperationError) as error:
+            raise ValueError(f"the offer cannot be answered: {error}") from error
+        self.audio_in = InboundTap(transceivers["audio"].receiver, "audio")
+        self.audio_out = OutgoingStream(OutboundPort(transceivers["audio"].sender, "audio"))
+        if "video" in transceivers:
+            self.video_in = InboundTap(transceivers["video"].receiver, "video")
+            self.video_out = OutgoingStream(OutboundPort(transceivers["video"].sender, "video"))
+        await self.pc.setLocalDescription(await self.pc.createAnswer())
+        self.answered.set()
+        return self.pc.localDescription.sdp
+
+    async def media_ready(self) -> None:
+        """Until the leg's transports are up and its streams negotiated (after `answer`)."""
+        await self.answered.wait()
+        assert self.audio_out is not None
+        await self.audio_out.port.ready.wait()
+
+    async def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        with contextlib.suppress(Exception):
+            await self.pc.close()
+        if self._on_closed is not None:
+            await self._on_closed(self)
