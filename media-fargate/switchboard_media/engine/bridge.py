@@ -31,9 +31,13 @@ log = logging.getLogger(__name__)
 
 
 def forwarder(source: InboundTap, target: OutgoingStream) -> PacketSink:
-    """A sink that sends each packet of `source` on in `target`'s stream."""
+    """A sink that sends each packet of `source` on in `target`'s stream (packets of another codec than the one
+    the stream negotiated first are not the target's to decode: they are dropped)."""
+    expected = source.codec
 
     async def forward(packet: RtpPacket, codec: RTCRtpCodecParameters) -> None:
+        if codec is not expected:
+            return
         level = packet.extensions.audio_level
         await target.forward(packet, source, -level[1] if level is not None else None)
 

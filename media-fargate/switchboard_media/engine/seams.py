@@ -28,7 +28,7 @@ from aiortc.codecs import is_rtx
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from aiortc.rtcrtpparameters import RTCRtpCodecParameters, RTCRtpReceiveParameters, RTCRtpSendParameters
 from aiortc.rtcrtpreceiver import StreamStatistics
-from aiortc.rtp import RTP_HISTORY_SIZE, RtpPacket, unwrap_rtx
+from aiortc.rtp import RTCP_PSFB_APP, RTP_HISTORY_SIZE, RtcpPsfbPacket, RtpPacket, pack_remb_fci, unwrap_rtx
 
 log = logging.getLogger(__name__)
 
@@ -37,10 +37,13 @@ RECEIVER_INTERNALS = (
     "_RTCRtpReceiver__remote_streams",
     "_RTCRtpReceiver__rtx_ssrc",
     "_RTCRtpReceiver__nack_generator",
+    "_RTCRtpReceiver__remote_bitrate_estimator",
+    "_RTCRtpReceiver__rtcp_ssrc",
     "_RTCRtpReceiver__stop_decoder",
     "_handle_rtp_packet",
     "_send_rtcp_pli",
     "_send_rtcp_nack",
+    "_send_rtcp",
     "receive",
 )
 SENDER_INTERNALS = (
@@ -72,6 +75,7 @@ class InboundTap:
         self._streams: dict[int, StreamStatistics] = receiver._RTCRtpReceiver__remote_streams  # type: ignore[attr-defined]
         self._rtx_ssrc: dict[int, int] = receiver._RTCRtpReceiver__rtx_ssrc  # type: ignore[attr-defined]
         self._nack = receiver._RTCRtpReceiver__nack_generator  # type: ignore[attr-defined]
+        self._bitrate = receiver._RTCRtpReceiver__remote_bitrate_estimator  # type: ignore[attr-defined]
         receive = receiver.receive
 
         async def receive_without_decoder(parameters: RTCRtpReceiveParameters) -> None:
@@ -90,6 +94,8 @@ class InboundTap:
         codec = self._codecs.get(packet.payload_type)
         if codec is None:
             return
+        if self._bitrate is not None and packet.extensions.abs_send_time is not None:
+            await self._estimate_bitrate(packet, arrival_time_ms)
         stream = self._streams.get(packet.ssrc)
         if stream is None:
             stream = self._streams[packet.ssrc] = StreamStatistics(codec.clockRate)
@@ -108,6 +114,19 @@ class InboundTap:
         sink = self.sink
         if sink is not None:
             await sink(packet, codec)
+
+    async def _estimate_bitrate(self, packet: RtpPacket, arrival_time_ms: int) -> None:
+        """Video: tell the sender how much it may send (REMB), as aiortc's receiver does."""
+        remb = self._bitrate.add(
+            abs_send_time=packet.extensions.abs_send_time,
+            arrival_time_ms=arrival_time_ms,
+            payload_size=len(packet.payload) + packet.padding_size,
+            ssrc=packet.ssrc,
+        )
+        rtcp_ssrc = self.receiver._RTCRtpReceiver__rtcp_ssrc  # type: ignore[attr-defined]
+        if remb is not None and rtcp_ssrc is not None:
+            feedback = RtcpPsfbPacket(fmt=RTCP_PSFB_APP, ssrc=rtcp_ssrc, media_ssrc=0, fci=pack_remb_fci(*remb))
+            await self.receiver._send_rtcp(feedback)
 
     async def request_keyframe(self) -> None:
         """Ask the sender of this (video) stream for a keyframe (RTCP PLI)."""
