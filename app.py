@@ -14,12 +14,13 @@ from chalicelib.deliveries.routes import blueprint as deliveries
 from chalicelib.events import dead_letters, delivery, fanout
 from chalicelib.health.routes import blueprint as health
 from chalicelib.sdkfiles.routes import blueprint as sdkfiles
+from chalicelib.showcase.routes import blueprint as showcase
 from chalicelib.subscriptions.routes import blueprint as subscriptions
 from chalicelib.webrtc.routes import blueprint as webrtc
 
 app = Chalice(app_name="switchboard", configure_logs=False)  # Powertools owns logging
 
-for blueprint in (health, accounts, subscriptions, deliveries, webrtc, sdkfiles):
+for blueprint in (health, accounts, subscriptions, deliveries, webrtc, sdkfiles, showcase):
     app.register_blueprint(blueprint)
 install_method_fallbacks(app)
 

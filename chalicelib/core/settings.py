@@ -54,6 +54,8 @@ class Settings(BaseSettings):
     outbox_retention_days: int = 3
 
     max_body_bytes: int = 1024 * 1024
+    # The account the showcase's demo tokens belong to (local and dev only; `make run` sets it).
+    showcase_account_id: str | None = None
     log_level: str = "INFO"
 
     def table_name(self, base: str) -> str:

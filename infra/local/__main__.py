@@ -1,8 +1,9 @@
 """`python -m infra.local` — the whole platform on 127.0.0.1, in one process tree, with no AWS account.
 
-Starts moto, provisions it from `infra.resources`, creates the development account, starts the pump and the API
-server, prints the URLs and the development key, and shuts everything down on Ctrl-C or SIGTERM. The last line it
-prints before serving is `SWITCHBOARD_READY <json>` for programs (tests, benchmarks) that start it.
+Starts moto, provisions it from `infra.resources`, creates the development account (the showcase's demo tokens are
+its tokens), starts the pump and the API server, prints the URLs and the development key, and shuts everything down
+on Ctrl-C or SIGTERM. The last line it prints before serving is `SWITCHBOARD_READY <json>` for programs (tests,
+benchmarks) that start it.
 """
 
 from __future__ import annotations
@@ -53,6 +54,8 @@ def main() -> int:
     dev_key = os.environ.get("SWITCHBOARD_DEV_API_KEY") or ("sbk_dev_" + secrets.token_urlsafe(24))
     dev_password = os.environ.get("SWITCHBOARD_DEV_PASSWORD") or secrets.token_urlsafe(12)
     account = ensure_account_with_key("Development", "dev", dev_password, dev_key)
+    os.environ["SWITCHBOARD_SHOWCASE_ACCOUNT_ID"] = account.accountId  # the showcase's tokens are this account's
+    reset_settings_cache()
 
     pump = Pump(app, EVENT_SOURCES, prefix, dict(os.environ))
     pump.start()
@@ -70,6 +73,7 @@ def main() -> int:
         f"  API            {api_url}\n"
         f"  health         {api_url}/health\n"
         f"  media node     {media.url} ({media.node_id})\n"
+        f"  showcase       {api_url}/showcase (calls, rooms, screen share and chat in the browser)\n"
         f"  embedded AWS   {aws.endpoint}\n"
         f"  account        {account.accountId} (user 'dev', password {dev_password})\n"
         f"  API key        {dev_key}\n"
@@ -80,6 +84,7 @@ def main() -> int:
     ready = {
         "apiUrl": api_url,
         "mediaUrl": media.url,
+        "showcaseUrl": f"{api_url}/showcase",
         "awsEndpoint": aws.endpoint,
         "apiKey": dev_key,
         "accountId": account.accountId,

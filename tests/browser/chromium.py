@@ -7,7 +7,9 @@ from pathlib import Path
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_FLAGS = [
-    "--use-fake-device-for-media-stream",
+    # three fake cameras, so a camera switch has somewhere to go: fake_device_0 (I420, the default) and
+    # fake_device_2 (MJPEG) can be sent; fake_device_1 is a depth camera (Y16) whose frames never reach an encoder
+    "--use-fake-device-for-media-stream=device-count=3",
     "--use-fake-ui-for-media-stream",
     "--allow-loopback-in-peer-connection",  # the node and the browser share one machine
     "--disable-background-networking",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -75,3 +76,12 @@ async def python_hears(sink: AudioSink, seconds: float = 1.0) -> list[int]:
     start = len(sink.samples)
     await asyncio.sleep(seconds)
     return list(sink.samples[start:])
+
+
+async def until(condition: Callable[[], bool], what: str, timeout: float = 10) -> None:
+    """Wait for `condition` (checked every 50 ms) to hold; fail naming `what` after `timeout` seconds."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not condition():
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"not within {timeout} s: {what}")
+        await asyncio.sleep(0.05)

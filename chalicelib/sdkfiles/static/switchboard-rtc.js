@@ -18,10 +18,11 @@
  * Under the hood: a signalling websocket to the node (`<nodeUrl>/ws`, JSON frames, the protocol in
  * `chalicelib/contract/signalling.py`), and per call (or room seat) one RTCPeerConnection whose offer is POSTed to
  * the node's WHIP URL with the per-leg ticket the node hands out once the call is answered or the room joined.
- * Text over a call and network quality travel on the signalling websocket.
+ * Text over a call and network quality travel on the signalling websocket. Mute, camera, screen share and device
+ * switches never renegotiate: `LocalMedia` swaps tracks on the senders (`replaceTrack`).
  */
 
-export const VERSION = "1.1.0";
+export const VERSION = "1.2.0";
 
 export const CallStatus = Object.freeze({
   INITIALIZED: 0,
@@ -78,7 +79,10 @@ const CALL_EVENTS = [
   "hangup",
   "error",
   "camera-video-added",
+  "camera-video-updated",
   "camera-video-removed",
+  "screen-share-added",
+  "screen-share-removed",
   "remote-camera-video-added",
   "remote-camera-video-removed",
   "data-channel-message",
@@ -279,6 +283,218 @@ function play(element, stream) {
   if (started && started.catch) started.catch(() => {}); // autoplay policies: the page can call play() itself
 }
 
+/** An `Error` carrying Infobip's `errorCode`, for a media request the browser refused or the call cannot take. */
+function mediaFailure(error, text) {
+  const name = typeof error === "string" ? error : mediaErrorName(error);
+  const failure = new Error(text || (error && error.message) || errorCode(name).description);
+  return Object.assign(failure, { errorCode: errorCode(name), cause: typeof error === "string" ? undefined : error });
+}
+
+/**
+ * What this side sends on a call or a room seat: the microphone, the camera and a shared screen, the mute state,
+ * and the devices they come from. Both call types hold one.
+ *
+ * The tracks outlive peer connections: `attach(pc)` puts them on a new connection's transceivers (a room makes a new
+ * one after a reconnect). Every change after that is `replaceTrack` on a sender, never a renegotiation: the node
+ * forwards whatever arrives on the leg's video stream, so a shared screen simply takes the camera's place on the
+ * video sender, and the camera (if still on) takes it back when sharing stops. Muted audio is a disabled track: the
+ * other side hears silence, and a new microphone inherits the state.
+ */
+class LocalMedia {
+  constructor(rtc, emit, options) {
+    this._rtc = rtc;
+    this._emit = emit;
+    this._options = options; // the call's: audio, video, localVideoElement
+    this._muted = options.audio === false;
+    this._devices = { audio: null, video: null }; // this call's choice; otherwise the client's
+    this._transceivers = {}; // kind -> RTCRtpTransceiver of the current peer connection
+    this._starting = null; // the first capture, once the call is placed or accepted
+    this._stopped = false;
+    this.audio = null;
+    this.camera = null;
+    this.screen = null;
+  }
+
+  /** The call's options changed (accept() adds its own). */
+  configure(options) {
+    this._options = options;
+    if (options.audio === false) this._muted = true;
+  }
+
+  muted() {
+    return this._muted;
+  }
+
+  hasCameraVideo() {
+    return live(this.camera);
+  }
+
+  hasScreenShare() {
+    return live(this.screen);
+  }
+
+  /** Open the microphone (unless joining muted without it) and, for video calls, the camera: one prompt. */
+  start() {
+    this._starting = this._open();
+    return this._starting;
+  }
+
+  async _open() {
+    const constraints = {
+      audio: this._muted && this._options.audio === false ? false : this._constraint("audio"),
+      video: this._options.video ? this._constraint("video") : false,
+    };
+    if (!constraints.audio && !constraints.video) return;
+    const stream = await navigator.mediaDevices.getUserMedia(constraints);
+    if (this._stopped) return stream.getTracks().forEach((track) => track.stop());
+    this.audio = stream.getAudioTracks()[0] || this.audio;
+    this.camera = stream.getVideoTracks()[0] || this.camera;
+    if (this.audio) this.audio.enabled = !this._muted;
+    if (this.camera) play(this._options.localVideoElement, new MediaStream([this.camera]));
+  }
+
+  /** Put the tracks on a new peer connection: an audio transceiver, and a video one for video calls. */
+  attach(pc) {
+    const video = this.screen || this.camera;
+    const streams = [new MediaStream([this.audio, video].filter(Boolean))];
+    this._transceivers = { audio: pc.addTransceiver(this.audio || "audio", { direction: "sendrecv", streams }) };
+    if (this._options.video) {
+      this._transceivers.video = pc.addTransceiver(video || "video", { direction: "sendrecv", streams });
+    }
+  }
+
+  async mute(shouldMute) {
+    this._muted = Boolean(shouldMute);
+    if (!this._muted && this._starting) await this._starting.catch(() => {}); // it may bring the microphone
+    if (!this._muted && !this.audio && this._starting) {
+      const track = await this._capture("audio");
+      this.audio = track;
+      await this._send("audio", track);
+    }
+    if (this.audio) this.audio.enabled = !this._muted;
+  }
+
+  /** Capture from another microphone mid-call; the new one takes the old one's place (and mute state). */
+  async setAudioInputDevice(deviceId) {
+    if (!this.audio) {
+      this._devices.audio = deviceId; // nothing captured yet (joined muted): the next capture uses it
+      return;
+    }
+    const track = await this._capture("audio", deviceId);
+    this._devices.audio = deviceId;
+    track.enabled = !this._muted;
+    const old = this.audio;
+    this.audio = track;
+    await this._send("audio", track);
+    old.stop();
+  }
+
+  /** Capture from another camera mid-call (while sharing the screen, the new camera waits for its turn). */
+  async setVideoInputDevice(deviceId) {
+    this._requireVideo("This call has no video; start or accept it with video: true.");
+    if (!this.camera) {
+      this._devices.video = deviceId; // camera off: the next cameraVideo(true) uses it
+      return;
+    }
+    const track = await this._capture("video", deviceId);
+    this._devices.video = deviceId;
+    const old = this.camera;
+    this.camera = track;
+    if (!this.screen) await this._send("video", track);
+    old.stop();
+    play(this._options.localVideoElement, new MediaStream([track]));
+    this._emit("camera-video-updated", { stream: new MediaStream([track]) });
+  }
+
+  async cameraVideo(cameraVideo) {
+    this._requireVideo("This call has no video; start or accept it with video: true.");
+    if (cameraVideo && !this.hasCameraVideo()) {
+      const track = await this._capture("video");
+      this.camera = track;
+      if (!this.screen) await this._send("video", track);
+      play(this._options.localVideoElement, new MediaStream([track]));
+      this._emit("camera-video-added", { stream: new MediaStream([track]) });
+    } else if (!cameraVideo && this.camera) {
+      const old = this.camera;
+      this.camera = null;
+      if (!this.screen) await this._send("video", null);
+      old.stop();
+      if (this._options.localVideoElement) this._options.localVideoElement.srcObject = null;
+      this._emit("camera-video-removed", {});
+    }
+  }
+
+  /** Share a screen, window or tab (the browser asks which) in the camera's place; false gives the camera back. */
+  async screenShare(share) {
+    this._requireVideo("Screen share needs a video call: start or accept the call with video: true.");
+    if (share && !this.hasScreenShare()) {
+      let stream;
+      try {
+        stream = await navigator.mediaDevices.getDisplayMedia({ video: true, audio: false });
+      } catch (error) {
+        throw mediaFailure(error);
+      }
+      const track = stream.getVideoTracks()[0];
+      if (this._stopped) return track.stop();
+      track.contentHint = "detail"; // text stays sharp: the encoder lowers the frame rate before the resolution
+      track.addEventListener("ended", () => this.screen === track && this._stopSharing("USER_REQUEST"));
+      this.screen = track;
+      await this._send("video", track);
+      this._emit("screen-share-added", { stream: new MediaStream([track]) });
+    } else if (!share && this.screen) {
+      await this._stopSharing("USER_REQUEST");
+    }
+  }
+
+  /** Release every device (the call ended). */
+  stop() {
+    this._stopped = true;
+    for (const track of [this.audio, this.camera, this.screen]) if (track) track.stop();
+    if (this._options.localVideoElement) this._options.localVideoElement.srcObject = null;
+  }
+
+  async _stopSharing(reason) {
+    const track = this.screen;
+    this.screen = null;
+    await this._send("video", this.camera);
+    track.stop();
+    this._emit("screen-share-removed", { reason });
+  }
+
+  async _capture(kind, deviceId = this._devices[kind]) {
+    let stream;
+    try {
+      stream = await navigator.mediaDevices.getUserMedia({ [kind]: this._constraint(kind, deviceId) });
+    } catch (error) {
+      throw mediaFailure(error);
+    }
+    const track = stream.getTracks()[0];
+    if (this._stopped) {
+      track.stop();
+      throw mediaFailure("INVALID_REQUEST", "The call has ended.");
+    }
+    return track;
+  }
+
+  _constraint(kind, deviceId = this._devices[kind]) {
+    const device = deviceId || (kind === "audio" ? this._rtc._audioInputDevice : this._rtc._videoInputDevice);
+    return device ? { deviceId: { exact: device } } : true;
+  }
+
+  async _send(kind, track) {
+    const transceiver = this._transceivers[kind];
+    if (transceiver && transceiver.currentDirection !== "stopped") await transceiver.sender.replaceTrack(track);
+  }
+
+  _requireVideo(text) {
+    if (!this._options.video) throw mediaFailure("FEATURE_UNAVAILABLE", text);
+  }
+}
+
+function live(track) {
+  return Boolean(track && track.readyState === "live");
+}
+
 /**
  * A 1:1 call with another identity. Outgoing calls come from `rtc.callWebrtc()`; incoming ones arrive with the
  * client's "incoming-webrtc-call" event and add `accept()` and `decline()`.
@@ -296,9 +512,7 @@ export class WebrtcCall extends Emitter {
     this._establishTime = undefined;
     this._endTime = undefined;
     this._ended = false;
-    this._muted = this._options.audio === false;
-    this._localAudio = null;
-    this._localVideo = null;
+    this._local = new LocalMedia(rtc, (event, payload) => !this._ended && this._emit(event, payload), this._options);
     this._remoteStream = new MediaStream();
     this._remoteVideo = null;
     this._pc = null;
@@ -381,22 +595,46 @@ export class WebrtcCall extends Emitter {
   }
 
   muted() {
-    return this._muted;
+    return this._local.muted();
   }
 
   /** Stop (true) or resume (false) sending microphone audio. Muted audio goes out as silence. */
-  async mute(shouldMute) {
-    this._muted = Boolean(shouldMute);
-    if (!this._muted && !this._localAudio && this._media) {
-      const stream = await navigator.mediaDevices.getUserMedia({ audio: this._audioConstraints() });
-      this._localAudio = stream.getAudioTracks()[0];
-      await this._sender("audio")?.replaceTrack(this._localAudio);
-    }
-    if (this._localAudio) this._localAudio.enabled = !this._muted;
+  mute(shouldMute) {
+    return this._local.mute(shouldMute);
+  }
+
+  /** Capture from another microphone (a `deviceId` from `getAudioInputDevices()`), mid-call; mute state stays. */
+  setAudioInputDevice(deviceId) {
+    return this._local.setAudioInputDevice(deviceId);
+  }
+
+  /** Capture from another camera, mid-call ("camera-video-updated"). The call must have video. */
+  setVideoInputDevice(deviceId) {
+    return this._local.setVideoInputDevice(deviceId);
   }
 
   hasCameraVideo() {
-    return Boolean(this._localVideo && this._localVideo.readyState === "live");
+    return this._local.hasCameraVideo();
+  }
+
+  /**
+   * Share a screen, window or tab (true) in place of the camera, or stop (false) and send the camera again. The
+   * call must have video (without a video m-line there is nothing to send it on: the promise rejects).
+   */
+  screenShare(share) {
+    return this._local.screenShare(share);
+  }
+
+  startScreenShare() {
+    return this.screenShare(true);
+  }
+
+  stopScreenShare() {
+    return this.screenShare(false);
+  }
+
+  hasScreenShare() {
+    return this._local.hasScreenShare();
   }
 
   hasRemoteCameraVideo() {
@@ -404,21 +642,8 @@ export class WebrtcCall extends Emitter {
   }
 
   /** Turn the camera on or off. The call must have been started (or accepted) with `video: true`. */
-  async cameraVideo(cameraVideo) {
-    if (!this._options.video) throw new Error("This call has no video; start or accept it with video: true.");
-    if (cameraVideo && !this.hasCameraVideo()) {
-      const stream = await navigator.mediaDevices.getUserMedia({ video: this._videoConstraints() });
-      this._localVideo = stream.getVideoTracks()[0];
-      await this._sender("video")?.replaceTrack(this._localVideo);
-      play(this._options.localVideoElement, new MediaStream([this._localVideo]));
-      this._emit("camera-video-added", { stream: new MediaStream([this._localVideo]) });
-    } else if (!cameraVideo && this._localVideo) {
-      await this._sender("video")?.replaceTrack(null);
-      this._localVideo.stop();
-      this._localVideo = null;
-      if (this._options.localVideoElement) this._options.localVideoElement.srcObject = null;
-      this._emit("camera-video-removed", {});
-    }
+  cameraVideo(cameraVideo) {
+    return this._local.cameraVideo(cameraVideo);
   }
 
   hangup() {
@@ -435,7 +660,8 @@ export class WebrtcCall extends Emitter {
   accept(options = {}) {
     this._requireIncoming();
     this._options = { ...this._options, ...options };
-    this._media = this._startLocalMedia();
+    this._local.configure(this._options);
+    this._media = this._local.start();
     this._media.then(
       () => !this._ended && this._rtc._send({ type: "accept", callId: this._id }),
       (error) => this._failMedia(error),
@@ -452,7 +678,7 @@ export class WebrtcCall extends Emitter {
   _place(requestId) {
     this._requestId = null;
     this._status = CallStatus.CALLING;
-    this._media = this._startLocalMedia();
+    this._media = this._local.start();
     this._media.then(
       () => {
         if (this._ended) return;
@@ -485,11 +711,7 @@ export class WebrtcCall extends Emitter {
       if (this._ended) return;
       const pc = new RTCPeerConnection(this._rtc._peerConfiguration());
       this._pc = pc;
-      const localStream = new MediaStream([this._localAudio, this._localVideo].filter(Boolean));
-      pc.addTransceiver(this._localAudio || "audio", { direction: "sendrecv", streams: [localStream] });
-      if (this._options.video) {
-        pc.addTransceiver(this._localVideo || "video", { direction: "sendrecv", streams: [localStream] });
-      }
+      this._local.attach(pc);
       pc.ontrack = ({ track }) => this._onRemoteTrack(track);
       pc.onconnectionstatechange = () => {
         if (pc.connectionState === "failed" && !this._ended) this._fail("NETWORK_ERROR");
@@ -565,9 +787,8 @@ export class WebrtcCall extends Emitter {
     this._status = CallStatus.FINISHED;
     this._endTime = new Date();
     if (this._pc) this._pc.close();
-    for (const track of [this._localAudio, this._localVideo]) if (track) track.stop();
+    this._local.stop();
     for (const element of [
-      this._options.localVideoElement,
       this._options.remoteVideoElement,
       this._options.remoteAudioElement,
       this._ownAudioElement,
@@ -580,35 +801,6 @@ export class WebrtcCall extends Emitter {
   }
 
   // --- internals --------------------------------------------------------------------------------------------
-
-  async _startLocalMedia() {
-    const constraints = {
-      audio: this._muted && this._options.audio === false ? false : this._audioConstraints(),
-      video: this._options.video ? this._videoConstraints() : false,
-    };
-    if (!constraints.audio && !constraints.video) return;
-    const stream = await navigator.mediaDevices.getUserMedia(constraints);
-    this._localAudio = stream.getAudioTracks()[0] || null;
-    this._localVideo = stream.getVideoTracks()[0] || null;
-    if (this._localAudio) this._localAudio.enabled = !this._muted;
-    if (this._localVideo) play(this._options.localVideoElement, new MediaStream([this._localVideo]));
-  }
-
-  _audioConstraints() {
-    const device = this._rtc._audioInputDevice;
-    return device ? { deviceId: { exact: device } } : true;
-  }
-
-  _videoConstraints() {
-    const device = this._rtc._videoInputDevice;
-    return device ? { deviceId: { exact: device } } : true;
-  }
-
-  _sender(kind) {
-    if (!this._pc) return null;
-    const transceiver = this._pc.getTransceivers().find((t) => t.receiver.track && t.receiver.track.kind === kind);
-    return transceiver ? transceiver.sender : null;
-  }
 
   _requireIncoming() {
     if (!this._incoming) throw new Error("Only incoming calls can be accepted or declined.");
@@ -632,8 +824,7 @@ export class RoomCall extends Emitter {
     this._joinTime = undefined;
     this._leaveTime = undefined;
     this._ended = false;
-    this._muted = this._options.audio === false;
-    this._localAudio = null;
+    this._local = new LocalMedia(rtc, (event, payload) => !this._ended && this._emit(event, payload), this._options);
     this._remoteStream = new MediaStream();
     this._pc = null;
     this._media = null;
@@ -691,19 +882,17 @@ export class RoomCall extends Emitter {
   }
 
   muted() {
-    return this._muted;
+    return this._local.muted();
   }
 
   /** Stop (true) or resume (false) sending microphone audio; the others hear silence from you. */
-  async mute(shouldMute) {
-    this._muted = Boolean(shouldMute);
-    if (!this._muted && !this._localAudio && this._media) {
-      const stream = await navigator.mediaDevices.getUserMedia({ audio: this._audioConstraints() });
-      this._localAudio = stream.getAudioTracks()[0];
-      const transceiver = this._pc && this._pc.getTransceivers()[0];
-      if (transceiver) await transceiver.sender.replaceTrack(this._localAudio);
-    }
-    if (this._localAudio) this._localAudio.enabled = !this._muted;
+  mute(shouldMute) {
+    return this._local.mute(shouldMute);
+  }
+
+  /** Capture from another microphone, mid-room; mute state stays. */
+  setAudioInputDevice(deviceId) {
+    return this._local.setAudioInputDevice(deviceId);
   }
 
   leave() {
@@ -721,7 +910,7 @@ export class RoomCall extends Emitter {
 
   _join(requestId) {
     this._status = CallStatus.CALLING;
-    this._media = this._startLocalMedia();
+    this._media = this._local.start();
     this._media.then(
       () => !this._ended && this._rtc._send({ type: "join_room", requestId, room: this._name }),
       (error) => {
@@ -775,7 +964,7 @@ export class RoomCall extends Emitter {
       if (this._pc) this._pc.close(); // a new media session after a reconnect: the old one is gone
       const pc = new RTCPeerConnection(this._rtc._peerConfiguration());
       this._pc = pc;
-      pc.addTransceiver(this._localAudio || "audio", { direction: "sendrecv" });
+      this._local.attach(pc);
       pc.ontrack = ({ track }) => this._pc === pc && this._onRemoteTrack(track);
       await whipExchange(pc, whipUrl, ticket, () => !this._ended && this._pc === pc);
     } catch (error) {
@@ -823,7 +1012,7 @@ export class RoomCall extends Emitter {
     this._status = CallStatus.FINISHED;
     this._leaveTime = new Date();
     if (this._pc) this._pc.close();
-    if (this._localAudio) this._localAudio.stop();
+    this._local.stop();
     for (const element of [this._options.remoteAudioElement, this._ownAudioElement]) {
       if (element) element.srcObject = null;
     }
@@ -831,17 +1020,6 @@ export class RoomCall extends Emitter {
     this._emit("room-left", { errorCode: errorCode(name) });
   }
 
-  async _startLocalMedia() {
-    if (this._muted && this._options.audio === false) return;
-    const stream = await navigator.mediaDevices.getUserMedia({ audio: this._audioConstraints(), video: false });
-    this._localAudio = stream.getAudioTracks()[0] || null;
-    if (this._localAudio) this._localAudio.enabled = !this._muted;
-  }
-
-  _audioConstraints() {
-    const device = this._rtc._audioInputDevice;
-    return device ? { deviceId: { exact: device } } : true;
-  }
 }
 
 function newAudioElement() {
