@@ -57,7 +57,7 @@ class FakePort:
         self.codec = codec
         self.sent: list[tuple[int, int, bytes]] = []
 
-    async def send(self, payload, sequence_number, timestamp, marker, audio_level=None):
+    async def send(self, payload, sequence_number, timestamp, marker, audio_level=None, voice=False):
         self.sent.append((sequence_number, timestamp, payload))
 
 
@@ -87,6 +87,18 @@ async def test_a_pause_moves_the_timestamps_on_by_the_time_that_passed():
     await stream.send_frame(b"b", 960)
     step = (port.sent[1][1] - port.sent[0][1]) & 0xFFFFFFFF
     assert 0.18 * 48000 < step < 0.3 * 48000
+
+
+@pytest.mark.asyncio
+async def test_encoded_frames_that_catch_up_after_a_late_tick_stay_one_frame_apart():
+    port = FakePort()
+    stream = OutgoingStream(port)  # type: ignore[arg-type]
+    await stream.send_frame(b"a", 960)
+    await asyncio.sleep(0.08)  # the tick ran 60 ms late, then catches up
+    for payload in (b"b", b"c", b"d"):
+        await stream.send_frame(payload, 960)
+    stamps = [ts for _, ts, _ in port.sent]
+    assert [(b - a) & 0xFFFFFFFF for a, b in itertools.pairwise(stamps)] == [960, 960, 960]
 
 
 def encoded(frames: list[np.ndarray]) -> list[bytes]:

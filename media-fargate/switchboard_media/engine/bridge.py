@@ -39,7 +39,10 @@ def forwarder(source: InboundTap, target: OutgoingStream) -> PacketSink:
         if codec is not expected:
             return
         level = packet.extensions.audio_level
-        await target.forward(packet, source, -level[1] if level is not None else None)
+        if level is None:
+            await target.forward(packet, source)
+        else:
+            await target.forward(packet, source, -level[1], level[0])
 
     return forward
 

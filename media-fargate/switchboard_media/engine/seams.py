@@ -188,6 +188,7 @@ class OutboundPort:
         timestamp: int,
         marker: bool,
         audio_level: int | None = None,
+        voice: bool = False,
     ) -> None:
         """Send one RTP packet (dropped when the transport is not, or no longer, connected)."""
         codec = self.codec
@@ -204,7 +205,7 @@ class OutboundPort:
         )
         packet.extensions.mid = self._mid
         if audio_level is not None:
-            packet.extensions.audio_level = (False, -audio_level)
+            packet.extensions.audio_level = (voice, -audio_level)
         ntp = current_ntp_time()
         if self.kind == "video":
             packet.extensions.abs_send_time = (ntp >> 14) & 0x00FFFFFF

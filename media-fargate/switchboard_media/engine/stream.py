@@ -15,6 +15,7 @@ from aiortc.utils import random16, random32
 from switchboard_media.engine.seams import OutboundPort
 
 AUDIO_FRAME_SECONDS = 0.02
+PAUSE_SECONDS = 0.12  # encoded frames further apart than this (longer than the tick's catch-up window) were a pause
 
 
 class OutgoingStream:
@@ -47,7 +48,9 @@ class OutgoingStream:
             elapsed = step
         return (self._seq + 1) & 0xFFFF, (self._ts + elapsed) & 0xFFFFFFFF
 
-    async def forward(self, packet: RtpPacket, source: object, audio_level: int | None = None) -> None:
+    async def forward(
+        self, packet: RtpPacket, source: object, audio_level: int | None = None, voice: bool = False
+    ) -> None:
         """Send `packet` from `source` (any key that identifies the stream it came from)."""
         now = asyncio.get_running_loop().time()
         if source is not self._source:
@@ -58,12 +61,20 @@ class OutgoingStream:
         seq = (packet.sequence_number + self._seq_offset) & 0xFFFF
         ts = (packet.timestamp + self._ts_offset) & 0xFFFFFFFF
         self._seq, self._ts, self._sent_at = seq, ts, now
-        await self.port.send(packet.payload, seq, ts, bool(packet.marker), audio_level)
+        await self.port.send(packet.payload, seq, ts, bool(packet.marker), audio_level, voice)
 
     async def send_frame(self, payload: bytes, samples: int, audio_level: int | None = None) -> None:
-        """Send one frame the engine encoded (`samples` long, in the stream's clock)."""
+        """Send one frame the engine encoded (`samples` long, in the stream's clock).
+
+        Frames follow each other by `samples` (a tick that ran late and caught up is still one frame each); after a
+        pause, a first frame, or forwarded packets, the timestamp follows the wall clock and the marker bit starts
+        the new talkspurt."""
         now = asyncio.get_running_loop().time()
+        continuing = self._source is None and self._sent_at is not None and now - self._sent_at < PAUSE_SECONDS
+        if continuing:
+            self._seq, self._ts = (self._seq + 1) & 0xFFFF, (self._ts + samples) & 0xFFFFFFFF
+        else:
+            self._seq, self._ts = self._continue_at(now, samples)
         self._source = None
-        self._seq, self._ts = self._continue_at(now, samples)
         self._sent_at = now
-        await self.port.send(payload, self._seq, self._ts, True, audio_level)
+        await self.port.send(payload, self._seq, self._ts, not continuing, audio_level)
