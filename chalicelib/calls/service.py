@@ -220,6 +220,75 @@ def start_webrtc_call(
     return caller, callee
 
 
+def _custom_data(custom_data: Mapping[str, str] | None) -> dict[str, str] | None:
+    if custom_data is not None and not all(isinstance(v, str) for v in custom_data.values()):
+        raise BadRequest("Request is invalid.", {"customData": ["values must be strings"]})
+    return dict(custom_data) if custom_data else None
+
+
+def start_application_call(
+    account_id: str,
+    caller_identity: str,
+    caller_name: str | None,
+    calls_configuration_id: str,
+    *,
+    video: bool = False,
+    custom_data: Mapping[str, str] | None = None,
+    node_id: str | None = None,
+) -> CallRecord:
+    """An SDK calling an application: one INBOUND leg (CALL_RECEIVED, routed by the calls configuration) that the
+    application answers, rejects or acts on through the Calls API."""
+    leg = CallRecord(
+        account_id=account_id,
+        call_id=ids.uuid_id(),
+        endpoint=_webrtc_endpoint(caller_identity, caller_name, "caller.identity"),
+        from_=caller_identity,
+        to=calls_configuration_id,
+        direction=CallDirection.INBOUND,
+        state=states.INITIAL_STATE,
+        start_time=clock.now(),
+        media=CallMedia(audio=True, video=video),
+        calls_configuration_id=calls_configuration_id,
+        custom_data=_custom_data(custom_data),
+        node_id=node_id,
+    )
+    _create(account_id, [leg])
+    return leg
+
+
+def start_outbound_call(
+    account_id: str,
+    callee_identity: str,
+    calls_configuration_id: str,
+    *,
+    from_: str | None = None,
+    from_display_name: str | None = None,
+    custom_data: Mapping[str, str] | None = None,
+    parent_call_id: str | None = None,
+    application_id: str | None = None,
+    entity_id: str | None = None,
+) -> CallRecord:
+    """An application's call to a WebRTC identity: one OUTBOUND leg (CALL_STARTED). The media node that has the
+    identity's devices rings them and records what follows (`node_id` is set when a node takes it)."""
+    leg = CallRecord(
+        account_id=account_id,
+        call_id=ids.uuid_id(),
+        endpoint=_webrtc_endpoint(callee_identity, None, "endpoint.identity"),
+        from_=from_ or from_display_name or calls_configuration_id,
+        to=callee_identity,
+        direction=CallDirection.OUTBOUND,
+        state=states.INITIAL_STATE,
+        start_time=clock.now(),
+        calls_configuration_id=calls_configuration_id,
+        application_id=application_id,
+        entity_id=entity_id,
+        custom_data=_custom_data(custom_data),
+        parent_call_id=parent_call_id,
+    )
+    _create(account_id, [leg])
+    return leg
+
+
 # --- changing a leg -----------------------------------------------------------------------------------------
 
 Decision = Callable[[CallRecord], tuple[CallRecord, str]]

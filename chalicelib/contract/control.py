@@ -2,6 +2,11 @@
 request signing.
 
     GET  /internal/v1/status                      → NodeStatus
+    POST /internal/v1/calls                       DialRequest → ActionResult     (ring an identity's devices; 404
+                                                                                  when it has none on this node)
+    POST /internal/v1/calls/{callId}/send-ringing   → ActionResult               (application calls: the caller
+    POST /internal/v1/calls/{callId}/pre-answer     → ActionResult                hears ringing / gets early media /
+    POST /internal/v1/calls/{callId}/answer         → ActionResult                is answered)
     POST /internal/v1/calls/{callId}/hangup       HangupRequest → ActionResult   (ends the call both legs are in)
 
 Every request carries X-Switchboard-Control-Timestamp (Unix seconds) and X-Switchboard-Control-Signature, an
@@ -33,6 +38,20 @@ class NodeStatus(_Body):
     calls: int
     sessions: int
     roomSeats: int
+
+
+class DialRequest(_Body):
+    """Ring `identity` for the application call `callId`, whose record the control plane has created (CALLING)."""
+
+    callId: str = Field(min_length=1, max_length=128)
+    accountId: str = Field(min_length=1, max_length=128)
+    identity: str = Field(min_length=3, max_length=64)
+    fromIdentity: str | None = Field(default=None, max_length=128)
+    fromDisplayName: str | None = Field(default=None, max_length=128)
+    callsConfigurationId: str = Field(min_length=1, max_length=128)
+    video: bool = False
+    connectTimeoutSeconds: int = Field(default=60, ge=1, le=600)
+    customData: dict[str, str] | None = None
 
 
 class HangupRequest(_Body):

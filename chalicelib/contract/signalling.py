@@ -3,7 +3,9 @@
     client → node                                   node → client
     hello {token}             (first frame)          registered {identity, nodeId, version}
     call {requestId, to, video}                      call_started {requestId, callId}
-    accept {callId}                                  incoming_call {callId, from, fromDisplayName, video}
+    call_application {requestId, callsConfigurationId, video, customData}   (the application answers via the API)
+    accept {callId}                                  incoming_call {callId, from, fromDisplayName, video,
+                                                                    callsConfigurationId?, customData?}
     decline {callId}                                 ringing {callId}
     hangup {callId}                                  answered_elsewhere {callId}
     data {callId, messageId, text, to?}              data {callId, messageId, from, text, direct}
@@ -49,6 +51,17 @@ class Call(_Message):
     requestId: str = Field(min_length=1, max_length=64)
     to: str = Field(min_length=3, max_length=64)
     video: bool = False
+
+
+class CallApplication(_Message):
+    """Call an application (a calls configuration): it learns about the call (CALL_RECEIVED) and handles it with the
+    Calls API (send-ringing, pre-answer, answer, hangup, actions)."""
+
+    type: Literal["call_application"] = "call_application"
+    requestId: str = Field(min_length=1, max_length=64)
+    callsConfigurationId: str = Field(min_length=1, max_length=128, pattern=r"^[a-zA-Z0-9_-]+$")
+    video: bool = False
+    customData: dict[str, str] | None = Field(default=None, max_length=32)
 
 
 class Accept(_Message):
@@ -111,7 +124,18 @@ class LeaveRoom(_Message):
 
 
 AnyClientMessage = (
-    Hello | Call | Accept | Decline | Hangup | SendData | DataReceived | JoinRoom | RejoinRoom | LeaveRoom | Ping
+    Hello
+    | Call
+    | CallApplication
+    | Accept
+    | Decline
+    | Hangup
+    | SendData
+    | DataReceived
+    | JoinRoom
+    | RejoinRoom
+    | LeaveRoom
+    | Ping
 )
 ClientMessage = Annotated[AnyClientMessage, Field(discriminator="type")]
 CLIENT_MESSAGE: TypeAdapter[AnyClientMessage] = TypeAdapter(ClientMessage)
@@ -139,6 +163,8 @@ class IncomingCall(_Message):
     from_: str = Field(alias="from")
     fromDisplayName: str | None = None
     video: bool = False
+    callsConfigurationId: str | None = None  # set when an application (the Calls API) places the call
+    customData: dict[str, str] | None = None
 
     model_config = ConfigDict(extra="ignore", frozen=True, populate_by_name=True, serialize_by_alias=True)
 

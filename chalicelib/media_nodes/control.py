@@ -41,6 +41,40 @@ class MediaNodeClient:
     def status(self) -> control.NodeStatus:
         return control.NodeStatus.model_validate_json(self._request("GET", "/status").content)
 
+    def dial(
+        self,
+        call_id: str,
+        account_id: str,
+        identity: str,
+        calls_configuration_id: str,
+        *,
+        from_identity: str | None = None,
+        from_display_name: str | None = None,
+        video: bool = False,
+        connect_timeout: int = 60,
+        custom_data: dict[str, str] | None = None,
+    ) -> control.ActionResult:
+        """Ring `identity`'s devices on this node; MediaNodeError 404 when it has none here."""
+        body = control.DialRequest(
+            callId=call_id,
+            accountId=account_id,
+            identity=identity,
+            fromIdentity=from_identity,
+            fromDisplayName=from_display_name,
+            callsConfigurationId=calls_configuration_id,
+            video=video,
+            connectTimeoutSeconds=connect_timeout,
+            customData=custom_data,
+        )
+        response = self._request("POST", "/calls", body.model_dump_json().encode())
+        return control.ActionResult.model_validate_json(response.content)
+
+    def action(self, call_id: str, action: str) -> control.ActionResult:
+        """An application call's `send-ringing`, `pre-answer` or `answer`."""
+        if action not in ("send-ringing", "pre-answer", "answer"):
+            raise ValueError(f"unknown action {action}")
+        return control.ActionResult.model_validate_json(self._request("POST", f"/calls/{call_id}/{action}").content)
+
     def hangup(self, call_id: str, error_code: str = "NORMAL_HANGUP") -> control.ActionResult:
         body = control.HangupRequest(errorCode=error_code).model_dump_json().encode()
         return control.ActionResult.model_validate_json(self._request("POST", f"/calls/{call_id}/hangup", body).content)

@@ -50,6 +50,30 @@ class CallRecords:
         )
         return caller_leg.call_id, callee_leg.call_id
 
+    async def start_application_call(
+        self,
+        account_id: str,
+        caller: Session,
+        configuration_id: str,
+        video: bool,
+        custom_data: dict[str, str] | None,
+        node_id: str,
+    ) -> str:
+        """The leg of an SDK calling an application (INBOUND, CALL_RECEIVED to the configuration's subscriptions)."""
+        from chalicelib.calls import service
+
+        leg = await asyncio.to_thread(
+            service.start_application_call,
+            account_id,
+            caller.identity,
+            caller.display_name,
+            configuration_id,
+            video=video,
+            custom_data=custom_data,
+            node_id=node_id,
+        )
+        return leg.call_id
+
     async def transition(self, name: str, account_id: str, call_id: str, *args: Any) -> None:
         from chalicelib.calls import service
 

@@ -4,28 +4,47 @@ from __future__ import annotations
 
 import time
 from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
 
 from aiohttp import web
 from pydantic import ValidationError
 
 from chalicelib.contract import control
-from switchboard_media.calls import CallError, CallManager
+from switchboard_media.calls import CallError
+
+if TYPE_CHECKING:
+    from switchboard_media.session import Managers
+
+NOT_FOUND_CODES = {"UNKNOWN_CALL", "DESTINATION_NOT_FOUND"}
+
+
+def _error(error: CallError) -> web.Response:
+    status = 404 if error.code in NOT_FOUND_CODES else 409
+    return web.json_response({"error": error.code, "text": error.text}, status=status)
+
+
+def _done() -> web.Response:
+    return web.json_response(control.ActionResult(status="COMPLETED").model_dump(exclude_none=True))
 
 
 class ControlApi:
     def __init__(
-        self, key: bytes, calls: Callable[[], CallManager | None], status: Callable[[], control.NodeStatus]
+        self, key: bytes, managers: Callable[[], Managers | None], status: Callable[[], control.NodeStatus]
     ) -> None:
         self._key = key
-        self._calls = calls
+        self._managers = managers
         self._status = status
 
     def add_routes(self, app: web.Application) -> None:
-        app.router.add_get(f"{control.CONTROL_PREFIX}/status", self._signed(self.status))
-        app.router.add_post(f"{control.CONTROL_PREFIX}/calls/{{call_id}}/hangup", self._signed(self.hangup))
+        prefix = control.CONTROL_PREFIX
+        app.router.add_get(f"{prefix}/status", self._signed(self.status))
+        app.router.add_post(f"{prefix}/calls", self._signed(self.dial))
+        app.router.add_post(f"{prefix}/calls/{{call_id}}/hangup", self._signed(self.hangup))
+        for action in ("send-ringing", "pre-answer", "answer"):
+            app.router.add_post(f"{prefix}/calls/{{call_id}}/{action}", self._signed(self.application_action))
 
     def _signed(
-        self, handler: Callable[[web.Request, bytes], Awaitable[web.Response]]
+        self, handler: Callable[[web.Request, bytes, Managers], Awaitable[web.Response]]
     ) -> Callable[[web.Request], Awaitable[web.Response]]:
         async def checked(request: web.Request) -> web.Response:
             body = await request.read()
@@ -34,23 +53,39 @@ class ControlApi:
                 return web.json_response(
                     {"error": "UNAUTHORIZED", "text": "missing, wrong or stale signature"}, status=401
                 )
-            return await handler(request, body)
+            managers = self._managers()
+            if managers is None:
+                return web.json_response({"error": "NOT_READY"}, status=503)
+            try:
+                return await handler(request, body, managers)
+            except ValidationError as error:
+                return web.json_response({"error": "BAD_REQUEST", "text": str(error.errors()[0]["msg"])}, status=400)
+            except CallError as error:
+                return _error(error)
 
         return checked
 
-    async def status(self, request: web.Request, body: bytes) -> web.Response:
+    async def status(self, request: web.Request, body: bytes, managers: Managers) -> web.Response:
         return web.json_response(self._status().model_dump())
 
-    async def hangup(self, request: web.Request, body: bytes) -> web.Response:
-        try:
-            hangup = control.HangupRequest.model_validate_json(body or b"{}")
-        except ValidationError as error:
-            return web.json_response({"error": "BAD_REQUEST", "text": str(error.errors()[0]["msg"])}, status=400)
-        calls = self._calls()
-        if calls is None:
-            return web.json_response({"error": "NOT_READY"}, status=503)
-        try:
-            await calls.end_call(request.match_info["call_id"], hangup.errorCode)
-        except CallError as error:
-            return web.json_response({"error": error.code, "text": error.text}, status=404)
-        return web.json_response(control.ActionResult(status="COMPLETED").model_dump(exclude_none=True))
+    async def dial(self, request: web.Request, body: bytes, managers: Managers) -> web.Response:
+        await managers.applications.dial(control.DialRequest.model_validate_json(body or b"{}"))
+        return _done()
+
+    async def hangup(self, request: web.Request, body: bytes, managers: Managers) -> web.Response:
+        hangup = control.HangupRequest.model_validate_json(body or b"{}")
+        call_id = request.match_info["call_id"]
+        await managers.of_call(call_id).end_call(call_id, hangup.errorCode)
+        return _done()
+
+    async def application_action(self, request: web.Request, body: bytes, managers: Managers) -> web.Response:
+        call_id = request.match_info["call_id"]
+        action = request.path.rsplit("/", 1)[1]
+        applications = managers.applications
+        if action == "send-ringing":
+            await applications.send_ringing(call_id)
+        elif action == "pre-answer":
+            await applications.pre_answer(call_id)
+        else:
+            await applications.answer(call_id)
+        return _done()

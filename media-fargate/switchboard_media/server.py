@@ -8,6 +8,7 @@ from aiohttp import web
 
 from chalicelib.contract import control
 from switchboard_media import session
+from switchboard_media.applications import ApplicationCalls
 from switchboard_media.calls import CallError, CallManager, CallRecords
 from switchboard_media.control import ControlApi
 from switchboard_media.engine.ticker import Ticker
@@ -52,6 +53,7 @@ class Node:
         self.tickets = Tickets(settings.ticket_ttl_seconds)
         self.records = records or CallRecords()
         self.calls: CallManager | None = None
+        self.applications: ApplicationCalls | None = None
         self.rooms: RoomManager | None = None
         self.ticker = Ticker()
         self.draining = False
@@ -59,11 +61,16 @@ class Node:
     def bind(self, base_url: str) -> None:
         self.calls = CallManager(self.settings, self.presence, self.tickets, self.records, base_url, self.ticker)
         self.rooms = RoomManager(self.settings, self.tickets, base_url, self.ticker)
+        self.applications = ApplicationCalls(
+            self.settings, self.presence, self.tickets, self.records, base_url, self.ticker
+        )
 
     async def shutdown(self) -> None:
         """End every call and room seat with proper events, then stop the media clock."""
         if self.calls is not None:
             await self.calls.shutdown()
+        if self.applications is not None:
+            await self.applications.shutdown()
         if self.rooms is not None:
             await self.rooms.shutdown()
         await self.ticker.stop()
@@ -73,7 +80,7 @@ class Node:
             nodeId=self.settings.node_id,
             status="DRAINING" if self.draining else "UP",
             sessions=len(self.presence),
-            calls=len(self.calls or ()),
+            calls=len(self.calls or ()) + len(self.applications or ()),
             roomSeats=len(self.rooms or ()),
         )
 
@@ -81,14 +88,13 @@ class Node:
         return web.json_response(self.status().model_dump(), status=503 if self.draining else 200)
 
     async def websocket(self, request: web.Request) -> web.StreamResponse:
-        if self.draining or self.calls is None or self.rooms is None:
+        if self.draining or self.calls is None or self.rooms is None or self.applications is None:
             return web.json_response({"error": "draining"}, status=503)
-        return await session.handle(
-            request, self.presence, self.calls, self.rooms, self.token_key, self.settings.node_id
-        )
+        managers = session.Managers(self.calls, self.rooms, self.applications)
+        return await session.handle(request, self.presence, managers, self.token_key, self.settings.node_id)
 
     async def whip(self, request: web.Request) -> web.Response:
-        assert self.calls is not None and self.rooms is not None
+        assert self.calls is not None and self.rooms is not None and self.applications is not None
         if request.content_type != "application/sdp":
             return web.json_response({"error": "send the offer as application/sdp"}, status=415)
         if (request.content_length or 0) > MAX_SDP_BYTES:
@@ -98,8 +104,12 @@ class Node:
         try:
             if scheme.lower() != "bearer":
                 raise CallError("UNAUTHORIZED", "send the media ticket as a Bearer credential")
-            manager = self.rooms if self.rooms.has_leg(leg_id) else self.calls
-            answer = await manager.whip_offer(leg_id, ticket, await request.text())
+            if self.rooms.has_leg(leg_id):
+                answer = await self.rooms.whip_offer(leg_id, ticket, await request.text())
+            elif self.applications.owns(leg_id):
+                answer = await self.applications.whip_offer(leg_id, ticket, await request.text())
+            else:
+                answer = await self.calls.whip_offer(leg_id, ticket, await request.text())
         except CallError as error:
             status = 401 if error.code == "UNAUTHORIZED" else 404
             return web.json_response({"error": error.code, "text": error.text}, status=status)
@@ -109,6 +119,11 @@ class Node:
             status=201, text=answer, content_type="application/sdp", headers={"Location": f"/whip/{leg_id}"}
         )
 
+    def _managers(self) -> session.Managers | None:
+        if self.calls is None or self.rooms is None or self.applications is None:
+            return None
+        return session.Managers(self.calls, self.rooms, self.applications)
+
     def application(self) -> web.Application:
         app = web.Application(client_max_size=MAX_SDP_BYTES, middlewares=[whip_cors])
         app.router.add_get("/healthz", self.health)
@@ -116,5 +131,5 @@ class Node:
         app.router.add_post("/whip/{leg_id}", self.whip)
         app.router.add_route("OPTIONS", "/whip/{leg_id}", self.whip)  # answered by whip_cors
         if self.control_key is not None:
-            ControlApi(self.control_key, lambda: self.calls, self.status).add_routes(app)
+            ControlApi(self.control_key, self._managers, self.status).add_routes(app)
         return app

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from dataclasses import dataclass
 
 from aiohttp import WSMsgType, web
 from pydantic import BaseModel, ValidationError
@@ -13,6 +14,7 @@ from pydantic import BaseModel, ValidationError
 from chalicelib.contract import CONTRACT_VERSION
 from chalicelib.contract import signalling as sig
 from chalicelib.contract.tokens import TokenError, verify
+from switchboard_media.applications import ApplicationCalls
 from switchboard_media.calls import CallError, CallManager
 from switchboard_media.presence import Presence
 from switchboard_media.rooms import RoomManager
@@ -23,6 +25,18 @@ HARD_FRAME_LIMIT = 1024 * 1024  # above this aiohttp closes the socket; below it
 
 
 OUTBOX_LIMIT = 256
+
+
+@dataclass(frozen=True)
+class Managers:
+    """What a signalling session's messages go to: 1:1 calls, rooms and application calls."""
+
+    calls: CallManager
+    rooms: RoomManager
+    applications: ApplicationCalls
+
+    def of_call(self, call_id: str) -> CallManager | ApplicationCalls:
+        return self.applications if self.applications.owns(call_id) else self.calls
 
 
 class SignallingSession:
@@ -94,7 +108,7 @@ async def _authenticate(ws: web.WebSocketResponse, token_key: bytes) -> tuple[st
 
 
 async def handle(
-    request: web.Request, presence: Presence, calls: CallManager, rooms: RoomManager, token_key: bytes, node_id: str
+    request: web.Request, presence: Presence, managers: Managers, token_key: bytes, node_id: str
 ) -> web.WebSocketResponse:
     ws = web.WebSocketResponse(heartbeat=20, max_msg_size=HARD_FRAME_LIMIT)
     await ws.prepare(request)
@@ -110,24 +124,25 @@ async def handle(
             if frame.type == WSMsgType.TEXT:
                 # shielded: aiohttp cancels this handler when the client goes away, and a call operation must
                 # never stop half-way because one party disconnected
-                await asyncio.shield(_dispatch(session, frame.data, calls, rooms))
+                await asyncio.shield(_dispatch(session, frame.data, managers))
             elif frame.type == WSMsgType.BINARY:
                 await _error(ws, "BAD_MESSAGE", "binary frames are not part of the protocol")
     finally:
         presence.remove(session)
-        await asyncio.shield(_cleanup(session, calls, rooms))
+        await asyncio.shield(_cleanup(session, managers))
     return ws
 
 
-async def _cleanup(session: SignallingSession, calls: CallManager, rooms: RoomManager) -> None:
+async def _cleanup(session: SignallingSession, managers: Managers) -> None:
     try:
-        await calls.session_closed(session)
-        await rooms.session_closed(session)
+        await managers.calls.session_closed(session)
+        await managers.applications.session_closed(session)
+        await managers.rooms.session_closed(session)
     finally:
         await session.close()
 
 
-async def _dispatch(session: SignallingSession, data: str, calls: CallManager, rooms: RoomManager) -> None:
+async def _dispatch(session: SignallingSession, data: str, managers: Managers) -> None:
     if len(data) > sig.MAX_FRAME_BYTES:
         await _error(session.ws, "MESSAGE_TOO_LARGE", f"frames are limited to {sig.MAX_FRAME_BYTES} bytes")
         return
@@ -138,15 +153,18 @@ async def _dispatch(session: SignallingSession, data: str, calls: CallManager, r
         return
     request_id = getattr(message, "requestId", None) or getattr(message, "messageId", None)
     try:
+        calls, rooms = managers.calls, managers.rooms
         match message:
             case sig.Call():
                 await calls.place(session, message)
+            case sig.CallApplication():
+                await managers.applications.call_application(session, message)
             case sig.Accept():
-                await calls.accept(session, message.callId)
+                await managers.of_call(message.callId).accept(session, message.callId)
             case sig.Decline():
-                await calls.decline(session, message.callId)
+                await managers.of_call(message.callId).decline(session, message.callId)
             case sig.Hangup():
-                await calls.hangup(session, message.callId)
+                await managers.of_call(message.callId).hangup(session, message.callId)
             case sig.JoinRoom():
                 await rooms.join(session, message)
             case sig.RejoinRoom():

@@ -43,6 +43,12 @@ class FakeRecords(CallRecords):
         self.transitions += [("start", caller_leg, ()), ("start", callee_leg, ())]
         return caller_leg, callee_leg
 
+    async def start_application_call(self, account_id, caller, configuration_id, video, custom_data, node_id):
+        leg = f"app-{uuid.uuid4().hex[:8]}"
+        self.legs[leg] = caller.identity
+        self.transitions.append(("start", leg, (configuration_id,)))
+        return leg
+
     async def transition(self, name, account_id, call_id, *args):
         self.transitions.append((name, call_id, args))
 

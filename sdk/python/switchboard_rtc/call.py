@@ -42,6 +42,8 @@ class Call:
         self.peer_display_name = peer_display_name
         self.incoming = incoming
         self.video = video
+        self.calls_configuration_id: str | None = None  # an application's call (the Calls API placed it)
+        self.custom_data: dict[str, str] | None = None
         self.state = "RINGING" if incoming else "CALLING"
         self.error_code: str | None = None
         self.audio_source: MediaStreamTrack | None = None

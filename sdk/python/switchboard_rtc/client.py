@@ -143,15 +143,45 @@ class RtcClient:
         timeout: float = 10,
     ) -> Call:
         request_id = next(self._request_ids)
+        message = sig.Call(requestId=request_id, to=identity, video=video)
+        return await self._start(message, identity, audio_source, audio_sink, video, video_source, video_sink, timeout)
+
+    async def call_application(
+        self,
+        calls_configuration_id: str,
+        audio_source: MediaStreamTrack | None = None,
+        audio_sink: AudioSink | None = None,
+        video: bool = False,
+        custom_data: dict[str, str] | None = None,
+        timeout: float = 10,
+    ) -> Call:
+        """Call an application: it receives CALL_RECEIVED and answers (or not) through the Calls API."""
+        request_id = next(self._request_ids)
+        message = sig.CallApplication(
+            requestId=request_id, callsConfigurationId=calls_configuration_id, video=video, customData=custom_data
+        )
+        return await self._start(message, calls_configuration_id, audio_source, audio_sink, video, None, None, timeout)
+
+    async def _start(
+        self,
+        message: sig.Call | sig.CallApplication,
+        peer: str,
+        audio_source: MediaStreamTrack | None,
+        audio_sink: AudioSink | None,
+        video: bool,
+        video_source: MediaStreamTrack | None,
+        video_sink: VideoSink | None,
+        timeout: float,
+    ) -> Call:
         started: asyncio.Future[str] = asyncio.get_running_loop().create_future()
-        self._pending[request_id] = started
-        await self.send(sig.Call(requestId=request_id, to=identity, video=video))
+        self._pending[message.requestId] = started
+        await self.send(message)
         try:
             call_id = await asyncio.wait_for(started, timeout)
         finally:
-            self._pending.pop(request_id, None)
+            self._pending.pop(message.requestId, None)
         call = self.calls[call_id]
-        call.peer = identity
+        call.peer = peer
         call.video = video
         call.audio_source, call.audio_sink = audio_source, audio_sink
         call.video_source, call.video_sink = video_source, video_sink
@@ -240,6 +270,8 @@ class RtcClient:
                     video=message.video,
                     peer_display_name=message.fromDisplayName,
                 )
+                call.calls_configuration_id = message.callsConfigurationId
+                call.custom_data = message.customData
                 self.calls[call.id] = call
                 await self.incoming_calls.put(call)
                 await self._emit("incoming_call", call)
