@@ -8,19 +8,36 @@ from typing import Any
 from chalice import Chalice
 
 from chalicelib.accounts.routes import blueprint as accounts
+from chalicelib.calls.routes import blueprint as calls
+from chalicelib.calls_configurations.routes import blueprint as calls_configurations
 from chalicelib.core.api import install_method_fallbacks
 from chalicelib.core.observability import flush_metrics, logger, tracer
 from chalicelib.deliveries.routes import blueprint as deliveries
 from chalicelib.events import dead_letters, delivery, fanout
+from chalicelib.files.routes import blueprint as files
 from chalicelib.health.routes import blueprint as health
+from chalicelib.media_streams.routes import blueprint as media_streams
 from chalicelib.sdkfiles.routes import blueprint as sdkfiles
 from chalicelib.showcase.routes import blueprint as showcase
 from chalicelib.subscriptions.routes import blueprint as subscriptions
 from chalicelib.webrtc.routes import blueprint as webrtc
 
 app = Chalice(app_name="switchboard", configure_logs=False)  # Powertools owns logging
+app.api.binary_types.append("multipart/form-data")  # uploads reach the app byte for byte (API Gateway: base64)
 
-for blueprint in (health, accounts, subscriptions, deliveries, webrtc, sdkfiles, showcase):
+for blueprint in (
+    health,
+    accounts,
+    calls,
+    subscriptions,
+    deliveries,
+    webrtc,
+    sdkfiles,
+    showcase,
+    calls_configurations,
+    media_streams,
+    files,
+):
     app.register_blueprint(blueprint)
 install_method_fallbacks(app)
 

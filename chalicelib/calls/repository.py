@@ -96,3 +96,8 @@ def stage_new(transaction: TransactWrite, record: CallRecord) -> None:
 
 def stage_change(transaction: TransactWrite, record: CallRecord, previous: CallState) -> None:
     transaction.save(_item(record), condition=CallLeg.state == previous.value)
+
+
+def set_node(account_id: str, call_id: str, node_id: str) -> None:
+    """Name the media node that handles the leg (an update of that attribute alone: the state is untouched)."""
+    CallLeg(account_id, call_id).update(actions=[CallLeg.node_id.set(node_id)], condition=CallLeg.call_id.exists())

@@ -192,3 +192,57 @@ class CallWithErrorCodeProperties(Schema):
     """CALL_FINISHED and CALL_FAILED."""
 
     callLog: CallLog
+
+
+# --- Calls API requests -------------------------------------------------------------------------------------
+
+PublicErrorCode = Literal[
+    "NORMAL_HANGUP",
+    "MACHINE_DETECTED",
+    "NO_ANSWER",
+    "BUSY",
+    "CANCELLED",
+    "REJECTED",
+    "FORBIDDEN",
+    "DESTINATION_NOT_FOUND",
+    "DESTINATION_UNAVAILABLE",
+    "INVALID_DESTINATION",
+    "INVALID_REQUEST",
+    "REQUEST_TIMEOUT",
+    "SERVICE_UNAVAILABLE",
+]
+
+
+class CallRequest(Schema):
+    """POST /calls/1/calls."""
+
+    endpoint: CallEndpoint
+    from_: str | None = Field(default=None, alias="from", max_length=128)
+    fromDisplayName: str | None = Field(default=None, max_length=128)
+    connectTimeout: int | None = Field(default=None, ge=1, le=60)
+    recording: dict[str, Any] | None = None
+    machineDetection: dict[str, Any] | None = None
+    maxDuration: int | None = Field(default=None, ge=1, le=28800)
+    customData: dict[str, str] | None = None
+    callsConfigurationId: str = Field(min_length=1, max_length=128)
+    platform: Platform | None = None
+    parentCallId: str | None = Field(default=None, max_length=128)
+    externalId: str | None = Field(default=None, max_length=128)
+
+
+class AnswerRequest(Schema):
+    customData: dict[str, str] | None = None
+    recording: dict[str, Any] | None = None
+
+
+class PreAnswerRequest(Schema):
+    ringing: bool = False
+    customData: dict[str, str] | None = None
+
+
+class HangupRequest(Schema):
+    errorCode: PublicErrorCode = "NORMAL_HANGUP"
+
+
+class ActionResponse(Schema):
+    status: Literal["PENDING", "IN_PROGRESS", "COMPLETED", "FAILED"]

@@ -5,7 +5,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TypeVar
 
+from pydantic import BaseModel
+
 T = TypeVar("T")
+
+
+class PageInfo(BaseModel):
+    """Infobip's `PageInfo`: all four fields are required on the wire."""
+
+    page: int
+    size: int
+    totalPages: int
+    totalResults: int
 
 
 def page_of(items: Sequence[T], page: int, size: int) -> tuple[list[T], dict[str, int]]:

@@ -53,6 +53,9 @@ class Settings(BaseSettings):
     dead_letter_retention_days: int = 14
     outbox_retention_days: int = 3
 
+    # The media bucket (recordings, uploaded audio files): set by the local runner and the stack.
+    bucket: str = ""
+
     max_body_bytes: int = 1024 * 1024
     # The account the showcase's demo tokens belong to (local and dev only; `make run` sets it).
     showcase_account_id: str | None = None

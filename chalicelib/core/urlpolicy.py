@@ -1,11 +1,12 @@
 """Outbound URL policy: webhooks, media streams and audio downloads never reach private networks unless the
 operator allows it.
 
-Only http and https. Host names are resolved and every address checked: loopback, private, link-local (which
-includes the cloud metadata address), CGNAT, multicast, reserved and unspecified addresses are refused unless
-`SWITCHBOARD_ALLOW_PRIVATE_URLS` is set; loopback alone can be allowed with `SWITCHBOARD_ALLOW_LOOPBACK_URLS`
-(local mode). `check_url` validates at configuration time; `resolve_allowed` is used again at connect time by
-the guarded transport, which connects to the address it checked (no second lookup to rebind).
+Only http and https (ws and wss for media streams). Host names are resolved and every address checked: loopback,
+private, link-local (which includes the cloud metadata address), CGNAT, multicast, reserved and unspecified
+addresses are refused unless `SWITCHBOARD_ALLOW_PRIVATE_URLS` is set; loopback alone can be allowed with
+`SWITCHBOARD_ALLOW_LOOPBACK_URLS` (local mode). `check_url` validates at configuration time; `resolve_allowed` is
+used again at connect time by the guarded transport, which connects to the address it checked (no second lookup to
+rebind).
 """
 
 from __future__ import annotations
@@ -67,15 +68,21 @@ def resolve_allowed(host: str, port: int) -> list[str]:
     return addresses
 
 
-def check_url(url: str, field: str = "url") -> str:
+HTTP_SCHEMES = ("http", "https")
+WEBSOCKET_SCHEMES = ("ws", "wss")
+_DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443}
+
+
+def check_url(url: str, field: str = "url", schemes: tuple[str, ...] = HTTP_SCHEMES) -> str:
     """Validate an outbound URL now (scheme, host, resolved addresses). Returns it unchanged."""
     try:
         parts = urlsplit(url)
-        port = parts.port or (443 if parts.scheme == "https" else 80)
+        port = parts.port or _DEFAULT_PORTS.get(parts.scheme, 80)
     except ValueError as error:
         raise OutboundUrlRefused(f"{field} is not a valid URL", {field: [str(error)]}) from error
-    if parts.scheme not in ("http", "https"):
-        raise OutboundUrlRefused(f"{field} must use http or https", {field: ["scheme must be http or https"]})
+    if parts.scheme not in schemes:
+        allowed = " or ".join(schemes)
+        raise OutboundUrlRefused(f"{field} must use {allowed}", {field: [f"scheme must be {allowed}"]})
     if not parts.hostname:
         raise OutboundUrlRefused(f"{field} has no host", {field: ["missing host"]})
     try:

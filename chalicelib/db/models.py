@@ -259,6 +259,63 @@ class MediaNode(BaseModel):
     expires_at = TTLAttribute()
 
 
+# --- files --------------------------------------------------------------------------------------------
+
+
+class AudioFile(BaseModel):
+    """An uploaded audio file (Infobip's `File`); the audio itself is the media bucket's object `object_key`.
+    Keyed by account, so another account's file id is unknown. Infobip removes a file unused for 90 days: the item
+    expires then (`expires_at`)."""
+
+    class Meta(TableMeta):
+        base_name = "audio-files"
+
+    account_id = UnicodeAttribute(hash_key=True)
+    file_id = UnicodeAttribute(range_key=True)
+    name = UnicodeAttribute()
+    file_format = UnicodeAttribute()  # WAV | MP3
+    size = NumberAttribute()  # bytes
+    duration = NumberAttribute()  # whole seconds
+    object_key = UnicodeAttribute()  # "<accountId>/files/<fileId>.<wav|mp3>"
+    created_at = UTCDateTimeAttribute()
+    expires_at = TTLAttribute()
+
+
+# --- calls configurations -----------------------------------------------------------------------------
+
+
+class CallsConfiguration(BaseModel):
+    """Infobip's calls configuration: the application a call belongs to. The id is the client's or generated."""
+
+    class Meta(TableMeta):
+        base_name = "calls-configurations"
+
+    account_id = UnicodeAttribute(hash_key=True)
+    configuration_id = UnicodeAttribute(range_key=True)
+    name = UnicodeAttribute(null=True)
+    created_at = UTCDateTimeAttribute()
+
+
+# --- media-stream configurations ----------------------------------------------------------------------
+
+
+class MediaStreamConfig(BaseModel):
+    """Where a call's audio is streamed (a ws/wss URL). BASIC credentials are encrypted with the data key."""
+
+    class Meta(TableMeta):
+        base_name = "media-stream-configs"
+
+    account_id = UnicodeAttribute(hash_key=True)
+    config_id = UnicodeAttribute(range_key=True)
+    type = UnicodeAttribute()  # MEDIA_STREAMING
+    name = UnicodeAttribute()
+    url = UnicodeAttribute()
+    audio_encoding = UnicodeAttribute()  # RAW
+    security_type = UnicodeAttribute(null=True)  # BASIC
+    credentials_sealed = UnicodeAttribute(null=True)
+    created_at = UTCDateTimeAttribute()
+
+
 ALL_MODELS: tuple[type[BaseModel], ...] = (
     Account,
     ApiKey,
@@ -271,4 +328,7 @@ ALL_MODELS: tuple[type[BaseModel], ...] = (
     DeadLetter,
     CallLeg,
     MediaNode,
+    AudioFile,
+    CallsConfiguration,
+    MediaStreamConfig,
 )

@@ -38,3 +38,17 @@ def response_validator(document: str, method: str, path: str, status: int) -> Ca
         assert not errors, "; ".join(f"{list(e.path)}: {e.message}" for e in errors[:5])
 
     return validate
+
+
+def schema_validator(document: str, title: str) -> Callable[[Any], None]:
+    """Like `response_validator`, for one component schema by its title (e.g. a polymorphic response's subtype,
+    which JSON Schema does not reach through OpenAPI's `discriminator`)."""
+    spec = load(document)
+    name = next(key for key, schema in spec["components"]["schemas"].items() if schema.get("title") == title)
+    validator = Draft202012Validator({"$ref": f"#/components/schemas/{name}", "components": spec["components"]})
+
+    def validate(body: Any) -> None:
+        errors = sorted(validator.iter_errors(body), key=lambda e: list(e.path))
+        assert not errors, "; ".join(f"{list(e.path)}: {e.message}" for e in errors[:5])
+
+    return validate

@@ -7,7 +7,7 @@ import ipaddress
 import pytest
 
 from chalicelib.core.settings import reset_settings_cache
-from chalicelib.core.urlpolicy import OutboundUrlRefused, address_allowed, check_url
+from chalicelib.core.urlpolicy import WEBSOCKET_SCHEMES, OutboundUrlRefused, address_allowed, check_url
 
 REFUSED = [
     "10.1.2.3",
@@ -64,3 +64,14 @@ def test_names_are_resolved_before_the_check(policy):
 def test_only_http_and_https_with_a_host(policy, url):
     with pytest.raises(OutboundUrlRefused):
         check_url(url)
+
+
+def test_websocket_urls_are_checked_like_web_urls_where_asked_for(policy):
+    assert check_url("wss://93.184.216.34/stream", schemes=WEBSOCKET_SCHEMES) == "wss://93.184.216.34/stream"
+    assert check_url("ws://93.184.216.34:8080/", schemes=WEBSOCKET_SCHEMES) == "ws://93.184.216.34:8080/"
+    with pytest.raises(OutboundUrlRefused, match="disallowed"):
+        check_url("ws://10.0.0.1/stream", schemes=WEBSOCKET_SCHEMES)
+    with pytest.raises(OutboundUrlRefused, match="ws or wss"):
+        check_url("https://93.184.216.34/", schemes=WEBSOCKET_SCHEMES)
+    with pytest.raises(OutboundUrlRefused, match="http or https"):
+        check_url("wss://93.184.216.34/")

@@ -1,0 +1,103 @@
+"""The Calls API's call operations: what an application asks for, carried out by the media node that has the call.
+
+A call to a WEBRTC identity is created here (CALL_STARTED) and handed to the live node that has the identity's
+devices (each node is asked in turn, least loaded first; the leg names its node before the node is asked, so the
+node's own updates never race the assignment). Actions on a call go to the node named on its leg. Endpoints that
+need a SIP trunk or a carrier (PHONE, SIP, VIBER, WHATSAPP, WEBSOCKET) are refused until those exist.
+"""
+
+from __future__ import annotations
+
+from chalicelib.calls import repository, service
+from chalicelib.calls.errors import CallNotFound
+from chalicelib.calls.records import CallRecord
+from chalicelib.calls.schemas import CallRequest, WebRtcEndpoint
+from chalicelib.core.errors import AppError, BadRequest, Conflict
+from chalicelib.media_nodes.control import MediaNodeClient, MediaNodeError
+from chalicelib.media_nodes.service import live_nodes
+
+DEFAULT_CONNECT_TIMEOUT = 60
+
+
+class MediaUnavailable(AppError):
+    status = 503
+    message_id = "SERVICE_UNAVAILABLE"
+
+
+def create_call(account_id: str, request: CallRequest) -> CallRecord:
+    from chalicelib.calls_configurations.service import get_configuration
+
+    endpoint = request.endpoint
+    if not isinstance(endpoint, WebRtcEndpoint):
+        raise BadRequest(
+            "Request is invalid.",
+            {"endpoint.type": [f"{endpoint.type} calls need a SIP trunk or carrier, and none is configured"]},
+        )
+    if request.machineDetection is not None:
+        raise BadRequest("Request is invalid.", {"machineDetection": ["answering machine detection is not available"]})
+    get_configuration(account_id, request.callsConfigurationId)  # 404 when the application does not exist
+    platform = request.platform
+    leg = service.start_outbound_call(
+        account_id,
+        endpoint.identity,
+        request.callsConfigurationId,
+        from_=request.from_,
+        from_display_name=request.fromDisplayName,
+        custom_data=request.customData,
+        parent_call_id=request.parentCallId,
+        application_id=platform.applicationId if platform else None,
+        entity_id=platform.entityId if platform else None,
+    )
+    for node in live_nodes():
+        repository.set_node(account_id, leg.call_id, node.node_id)
+        try:
+            MediaNodeClient(node.internal_url).dial(
+                leg.call_id,
+                account_id,
+                endpoint.identity,
+                request.callsConfigurationId,
+                from_identity=request.from_,
+                from_display_name=request.fromDisplayName,
+                connect_timeout=request.connectTimeout or DEFAULT_CONNECT_TIMEOUT,
+                custom_data=request.customData,
+            )
+            return service.get_call(account_id, leg.call_id)
+        except (MediaNodeError, OSError):
+            continue  # the identity is not on that node (404), or the node could not take it: try the next
+    return service.fail(account_id, leg.call_id, "DESTINATION_NOT_FOUND")
+
+
+def _node_of(record: CallRecord) -> MediaNodeClient:
+    if record.is_terminal:
+        raise Conflict("A finished call never changes.")
+    node = next((node for node in live_nodes() if node.node_id == record.node_id), None)
+    if node is None:
+        raise MediaUnavailable("The media node handling this call is not available.")
+    return MediaNodeClient(node.internal_url)
+
+
+def _on_node(record: CallRecord, operation: str, *args: str) -> None:
+    client = _node_of(record)
+    try:
+        if operation == "hangup":
+            client.hangup(record.call_id, *args)
+        else:
+            client.action(record.call_id, operation)
+    except MediaNodeError as error:
+        if error.status == 404:
+            raise CallNotFound(record.call_id) from error
+        if error.status == 409:
+            raise Conflict(f"The call cannot {operation.replace('-', ' ')} now.") from error
+        raise MediaUnavailable("The media node could not carry out the request.") from error
+    except OSError as error:
+        raise MediaUnavailable("The media node handling this call is not reachable.") from error
+
+
+def application_action(account_id: str, call_id: str, action: str) -> None:
+    """`send-ringing`, `pre-answer` or `answer` an inbound call."""
+    _on_node(service.get_call(account_id, call_id), action)
+
+
+def hangup(account_id: str, call_id: str, error_code: str) -> CallRecord:
+    _on_node(service.get_call(account_id, call_id), "hangup", error_code)
+    return service.get_call(account_id, call_id)

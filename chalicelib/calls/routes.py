@@ -1,0 +1,52 @@
+"""`/calls/1/calls`: create a call, read it, and handle it (send-ringing, pre-answer, answer, hangup)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chalice import Blueprint
+
+from chalicelib.calls import operations, service
+from chalicelib.calls.schemas import ActionResponse, AnswerRequest, CallRequest, HangupRequest, PreAnswerRequest
+from chalicelib.core.api import RequestContext, route
+
+blueprint = Blueprint(__name__)
+COMPLETED = ActionResponse(status="COMPLETED")
+
+
+@route(blueprint, "/calls/1/calls", methods=["POST"], status=201)
+def create_call(ctx: RequestContext) -> dict[str, Any]:
+    return service.to_infobip(operations.create_call(ctx.account_id, ctx.body(CallRequest)))
+
+
+@route(blueprint, "/calls/1/calls/{callId}")
+def get_call(ctx: RequestContext, callId: str) -> dict[str, Any]:
+    return service.to_infobip(service.get_call(ctx.account_id, callId))
+
+
+@route(blueprint, "/calls/1/calls/{callId}/send-ringing", methods=["POST"])
+def send_ringing(ctx: RequestContext, callId: str) -> ActionResponse:
+    operations.application_action(ctx.account_id, callId, "send-ringing")
+    return COMPLETED
+
+
+@route(blueprint, "/calls/1/calls/{callId}/pre-answer", methods=["POST"])
+def pre_answer(ctx: RequestContext, callId: str) -> ActionResponse:
+    if ctx.request.raw_body:
+        ctx.body(PreAnswerRequest)  # checked; its options (ringing tone, custom data) are not applied yet
+    operations.application_action(ctx.account_id, callId, "pre-answer")
+    return COMPLETED
+
+
+@route(blueprint, "/calls/1/calls/{callId}/answer", methods=["POST"])
+def answer(ctx: RequestContext, callId: str) -> ActionResponse:
+    if ctx.request.raw_body:
+        ctx.body(AnswerRequest)  # checked; recording options come with the recording issue
+    operations.application_action(ctx.account_id, callId, "answer")
+    return COMPLETED
+
+
+@route(blueprint, "/calls/1/calls/{callId}/hangup", methods=["POST"])
+def hangup(ctx: RequestContext, callId: str) -> dict[str, Any]:
+    request = ctx.body(HangupRequest) if ctx.request.raw_body else HangupRequest()
+    return service.to_infobip(operations.hangup(ctx.account_id, callId, request.errorCode))
