@@ -1,6 +1,7 @@
 # One command per habit: run, test, check, bench, account (see README.md).
 PYTHON ?= python3
 CHROMIUM := /usr/bin/chromium
+ESPEAK := $(or $(shell command -v espeak-ng),/usr/bin/espeak-ng)
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -19,7 +20,7 @@ $(STAMP): requirements.txt pyproject.toml
 	$(PY) -m pip install -q -r requirements.txt --group dev
 	touch $(STAMP)
 
-run: $(STAMP)  ## start the whole platform on 127.0.0.1 (API on $$SWITCHBOARD_API_PORT, default 8000)
+run: $(STAMP) $(ESPEAK)  ## start the whole platform on 127.0.0.1 (API on $$SWITCHBOARD_API_PORT, default 8000)
 	$(PY) -m infra.local
 
 $(CHROMIUM):  ## Debian's Chromium for the browser tests (Playwright drives it; never `playwright install`)
@@ -27,7 +28,12 @@ $(CHROMIUM):  ## Debian's Chromium for the browser tests (Playwright drives it; 
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium; \
 	else echo "no apt-get: install Chromium at $(CHROMIUM), or the browser tests skip"; fi
 
-test: $(STAMP) $(CHROMIUM)  ## every test: unit, functional (moto), media, integration (the local stack), browser, infra
+$(ESPEAK):  ## Debian's espeak-ng, the default speech engine (say, text play content), when it is not on PATH
+	if command -v apt-get >/dev/null; then \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq espeak-ng; \
+	else echo "no apt-get: install espeak-ng, or the speech tests skip"; fi
+
+test: $(STAMP) $(CHROMIUM) $(ESPEAK)  ## every test: unit, functional (moto), media, integration (the local stack), browser, infra
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 check: $(STAMP)  ## lint, format and types

@@ -1,14 +1,14 @@
 """What the call actions raise. The caller maps the request errors to a 4xx and the rest to an ERROR event or a 5xx:
 
-    ActionError
-    ├── AudioError
-    │   ├── UndecodableAudio        not WAV or MP3, or corrupt (4xx on upload)
-    │   └── AudioTooLong            longer than the decoder's bound (4xx on upload)
-    └── SpeechError
-        ├── SpeechRequestError      the request cannot be spoken as asked (4xx)
-        │   ├── UnsupportedLanguage     not a language we know, or no installed voice speaks it
-        │   └── InvalidSpeechText       empty or too long text, speech rate out of range
-        └── SpeechEngineError       the engine failed: missing, timed out, bad output (ERROR event / 5xx)
+ActionError
+├── AudioError
+│   ├── UndecodableAudio            not WAV or MP3, or corrupt (4xx on upload; ERROR event on play)
+│   └── AudioTooLong                longer than the decoder's bound (4xx on upload; ERROR event on play)
+└── SpeechError
+    ├── SpeechRequestError          the request cannot be spoken as asked (4xx)
+    │   ├── UnsupportedLanguage     not a language we know, or no installed voice speaks it
+    │   └── InvalidSpeechRequest    empty or too long text, speech rate out of range
+    └── SpeechEngineError           the engine failed: missing, timed out, bad output (ERROR event / 5xx)
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ class UnsupportedLanguage(SpeechRequestError):
         self.language = language
 
 
-class InvalidSpeechText(SpeechRequestError):
+class InvalidSpeechRequest(SpeechRequestError):
     pass
 
 
