@@ -8,10 +8,11 @@ need a SIP trunk or a carrier (PHONE, SIP, VIBER, WHATSAPP, WEBSOCKET) are refus
 
 from __future__ import annotations
 
-from chalicelib.calls import repository, service
+from chalicelib.calls import repository, schemas, service
 from chalicelib.calls.errors import CallNotFound
 from chalicelib.calls.records import CallRecord
 from chalicelib.calls.schemas import CallRequest, WebRtcEndpoint
+from chalicelib.contract import control
 from chalicelib.core.errors import AppError, BadRequest, Conflict
 from chalicelib.media_nodes.control import MediaNodeClient, MediaNodeError
 from chalicelib.media_nodes.service import live_nodes
@@ -76,11 +77,13 @@ def _node_of(record: CallRecord) -> MediaNodeClient:
     return MediaNodeClient(node.internal_url)
 
 
-def _on_node(record: CallRecord, operation: str, *args: str) -> None:
+def _on_node(record: CallRecord, operation: str, *args: str, body: control._Body | None = None) -> None:
     client = _node_of(record)
     try:
         if operation == "hangup":
             client.hangup(record.call_id, *args)
+        elif operation in ("play", "capture-dtmf", "send-dtmf", "stop-play"):
+            client.perform(record.call_id, operation, body)
         else:
             client.action(record.call_id, operation)
     except MediaNodeError as error:
@@ -88,6 +91,8 @@ def _on_node(record: CallRecord, operation: str, *args: str) -> None:
             raise CallNotFound(record.call_id) from error
         if error.status == 409:
             raise Conflict(f"The call cannot {operation.replace('-', ' ')} now.") from error
+        if error.status == 400:
+            raise BadRequest("Request is invalid.", {"content": [_node_text(error)]}) from error
         raise MediaUnavailable("The media node could not carry out the request.") from error
     except OSError as error:
         raise MediaUnavailable("The media node handling this call is not reachable.") from error
@@ -101,3 +106,107 @@ def application_action(account_id: str, call_id: str, action: str) -> None:
 def hangup(account_id: str, call_id: str, error_code: str) -> CallRecord:
     _on_node(service.get_call(account_id, call_id), "hangup", error_code)
     return service.get_call(account_id, call_id)
+
+
+def _node_text(error: MediaNodeError) -> str:
+    """The node's explanation of a refused action (its JSON `text`), for the validation error."""
+    import json
+
+    try:
+        return str(json.loads(error.body).get("text") or "the content cannot be played")
+    except ValueError:
+        return "the content cannot be played"
+
+
+def _content(account_id: str, content: schemas.PlayContent, field: str) -> control.PlayContent:
+    """Check what is to be played before the node is asked: the file exists, the URL may be fetched."""
+    if content.type in ("RECORDING", "TTY"):
+        raise BadRequest("Request is invalid.", {f"{field}.type": [f"{content.type} content is not available"]})
+    if content.type == "FILE":
+        from chalicelib.files.service import get_file
+
+        if not content.fileId:
+            raise BadRequest("Request is invalid.", {f"{field}.fileId": ["must be set for FILE content"]})
+        try:
+            get_file(account_id, content.fileId)
+        except AppError as error:
+            raise BadRequest("Request is invalid.", {f"{field}.fileId": ["no such file"]}) from error
+    elif content.type == "URL":
+        from chalicelib.core.urlpolicy import check_url
+
+        if not content.fileUrl:
+            raise BadRequest("Request is invalid.", {f"{field}.fileUrl": ["must be set for URL content"]})
+        check_url(content.fileUrl, f"{field}.fileUrl")
+    elif not content.text or not content.language:
+        raise BadRequest("Request is invalid.", {f"{field}.text": ["TEXT content needs text and language"]})
+    preferences = content.preferences
+    return control.PlayContent.model_validate(
+        {
+            "type": content.type,
+            "fileId": content.fileId,
+            "fileUrl": content.fileUrl,
+            "text": content.text,
+            "language": content.language,
+            "speechRate": content.speechRate,
+            "voiceGender": preferences.voiceGender if preferences else None,
+            "voiceName": preferences.voiceName if preferences else None,
+        }
+    )
+
+
+def _terminator(stop_on: schemas.Termination | None) -> str | None:
+    return None if stop_on is None else (stop_on.terminator or "")
+
+
+def play(account_id: str, call_id: str, request: schemas.PlayRequest) -> None:
+    record = service.get_call(account_id, call_id)
+    body = control.PlayRequest(
+        content=_content(account_id, request.content, "content"),
+        loopCount=request.loopCount,
+        timeoutMs=request.timeout,
+        offsetMs=request.offset,
+        stopOnTerminator=_terminator(request.stopOn),
+        customData=request.customData,
+    )
+    _on_node(record, "play", body=body)
+
+
+def say(account_id: str, call_id: str, request: schemas.SayRequest) -> None:
+    record = service.get_call(account_id, call_id)
+    content = schemas.PlayContent(
+        type="TEXT",
+        text=request.text,
+        language=request.language,
+        speechRate=request.speechRate,
+        preferences=request.preferences,
+    )
+    body = control.PlayRequest(
+        content=_content(account_id, content, "text"),
+        report="SAY_FINISHED",
+        loopCount=request.loopCount,
+        stopOnTerminator=_terminator(request.stopOn),
+        customData=request.customData,
+    )
+    _on_node(record, "play", body=body)
+
+
+def stop_play(account_id: str, call_id: str) -> None:
+    _on_node(service.get_call(account_id, call_id), "stop-play")
+
+
+def capture_dtmf(account_id: str, call_id: str, request: schemas.CaptureDtmfRequest) -> None:
+    record = service.get_call(account_id, call_id)
+    if request.playContent is not None:
+        raise BadRequest("Request is invalid.", {"playContent": ["play the prompt with play or say first"]})
+    body = control.CaptureDtmfRequest(
+        maxLength=request.maxLength,
+        timeoutMs=request.timeout,
+        terminator=request.terminator,
+        digitTimeoutMs=request.digitTimeout,
+        customData=request.customData,
+    )
+    _on_node(record, "capture-dtmf", body=body)
+
+
+def send_dtmf(account_id: str, call_id: str, request: schemas.SendDtmfRequest) -> None:
+    _on_node(service.get_call(account_id, call_id), "send-dtmf", body=control.SendDtmfRequest(dtmf=request.dtmf))

@@ -7,11 +7,23 @@ from typing import Any
 from chalice import Blueprint
 
 from chalicelib.calls import operations, service
-from chalicelib.calls.schemas import ActionResponse, AnswerRequest, CallRequest, HangupRequest, PreAnswerRequest
+from chalicelib.calls.schemas import (
+    ActionResponse,
+    AnswerRequest,
+    CallRequest,
+    CaptureDtmfRequest,
+    HangupRequest,
+    PlayRequest,
+    PreAnswerRequest,
+    SayRequest,
+    SendDtmfRequest,
+    StopPlayRequest,
+)
 from chalicelib.core.api import RequestContext, route
 
 blueprint = Blueprint(__name__)
 COMPLETED = ActionResponse(status="COMPLETED")
+PENDING = ActionResponse(status="PENDING")  # the outcome arrives as an event (PLAY_FINISHED, DTMF_CAPTURED, ...)
 
 
 @route(blueprint, "/calls/1/calls", methods=["POST"], status=201)
@@ -50,3 +62,35 @@ def answer(ctx: RequestContext, callId: str) -> ActionResponse:
 def hangup(ctx: RequestContext, callId: str) -> dict[str, Any]:
     request = ctx.body(HangupRequest) if ctx.request.raw_body else HangupRequest()
     return service.to_infobip(operations.hangup(ctx.account_id, callId, request.errorCode))
+
+
+@route(blueprint, "/calls/1/calls/{callId}/play", methods=["POST"])
+def play(ctx: RequestContext, callId: str) -> ActionResponse:
+    operations.play(ctx.account_id, callId, ctx.body(PlayRequest))
+    return PENDING
+
+
+@route(blueprint, "/calls/1/calls/{callId}/say", methods=["POST"])
+def say(ctx: RequestContext, callId: str) -> ActionResponse:
+    operations.say(ctx.account_id, callId, ctx.body(SayRequest))
+    return PENDING
+
+
+@route(blueprint, "/calls/1/calls/{callId}/stop-play", methods=["POST"])
+def stop_play(ctx: RequestContext, callId: str) -> ActionResponse:
+    if ctx.request.raw_body:
+        ctx.body(StopPlayRequest)
+    operations.stop_play(ctx.account_id, callId)
+    return COMPLETED
+
+
+@route(blueprint, "/calls/1/calls/{callId}/capture/dtmf", methods=["POST"])
+def capture_dtmf(ctx: RequestContext, callId: str) -> ActionResponse:
+    operations.capture_dtmf(ctx.account_id, callId, ctx.body(CaptureDtmfRequest))
+    return PENDING
+
+
+@route(blueprint, "/calls/1/calls/{callId}/send-dtmf", methods=["POST"])
+def send_dtmf(ctx: RequestContext, callId: str) -> ActionResponse:
+    operations.send_dtmf(ctx.account_id, callId, ctx.body(SendDtmfRequest))
+    return COMPLETED

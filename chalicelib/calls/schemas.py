@@ -246,3 +246,62 @@ class HangupRequest(Schema):
 
 class ActionResponse(Schema):
     status: Literal["PENDING", "IN_PROGRESS", "COMPLETED", "FAILED"]
+
+
+class VoicePreferences(Schema):
+    voiceGender: Literal["FEMALE", "MALE"] | None = None
+    voiceName: str | None = Field(default=None, max_length=64)
+
+
+class PlayContent(Schema):
+    """PublicPlayContent: FILE, URL or TEXT (RECORDING and TTY are refused until recordings and TTY exist)."""
+
+    type: Literal["FILE", "URL", "RECORDING", "TEXT", "TTY"]
+    fileId: str | None = Field(default=None, max_length=128)
+    fileUrl: str | None = Field(default=None, max_length=2048)
+    text: str | None = Field(default=None, max_length=2000)
+    language: str | None = Field(default=None, max_length=16)
+    speechRate: float | None = Field(default=None, ge=0.5, le=2.0)
+    preferences: VoicePreferences | None = None
+
+
+class Termination(Schema):
+    type: Literal["DTMF"]
+    terminator: str | None = Field(default=None, max_length=12, pattern=r"^[0-9A-Da-d*#]*$")
+
+
+class PlayRequest(Schema):
+    loopCount: int = Field(default=1, ge=1, le=100)
+    timeout: int | None = Field(default=None, ge=1)
+    offset: int = Field(default=0, ge=0)
+    content: PlayContent
+    stopOn: Termination | None = None
+    customData: dict[str, str] | None = None
+
+
+class SayRequest(Schema):
+    text: str = Field(min_length=1, max_length=2000)
+    language: str = Field(min_length=2, max_length=16)
+    speechRate: float | None = Field(default=None, ge=0.5, le=2.0)
+    loopCount: int = Field(default=1, ge=1, le=100)
+    preferences: VoicePreferences | None = None
+    stopOn: Termination | None = None
+    customData: dict[str, str] | None = None
+
+
+class CaptureDtmfRequest(Schema):
+    maxLength: int = Field(ge=1, le=255)
+    timeout: int = Field(ge=1, le=600_000)
+    terminator: str | None = Field(default=None, max_length=1, pattern=r"^[0-9A-Da-d*#]$")
+    digitTimeout: int | None = Field(default=None, ge=1, le=600_000)
+    playContent: PlayContent | None = None
+    customData: dict[str, str] | None = None
+
+
+class SendDtmfRequest(Schema):
+    dtmf: str = Field(min_length=1, max_length=64, pattern=r"^[0-9A-Da-d*#wW]+$")
+    customData: dict[str, str] | None = None
+
+
+class StopPlayRequest(Schema):
+    customData: dict[str, str] | None = None

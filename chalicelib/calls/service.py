@@ -289,6 +289,33 @@ def start_outbound_call(
     return leg
 
 
+# --- what happened on a leg -------------------------------------------------------------------------------
+
+
+ACTION_EVENTS = {"PLAY_FINISHED", "SAY_FINISHED", "DTMF_CAPTURED", "ERROR"}
+
+
+def action_event(account_id: str, call_id: str, event_type: str, properties: Mapping[str, Any]) -> None:
+    """An action's outcome on the leg (PLAY_FINISHED, SAY_FINISHED, DTMF_CAPTURED, ERROR), routed like the leg's
+    other events (its calls configuration, application, entity) and ordered with them."""
+    if event_type not in ACTION_EVENTS:
+        raise ValueError(f"{event_type} is not an action event")
+    record = get_call(account_id, call_id)
+    publish(
+        account_id,
+        [
+            NewEvent(
+                event_type,
+                call_id=call_id,
+                calls_configuration_id=record.calls_configuration_id,
+                application_id=record.application_id,
+                entity_id=record.entity_id,
+                properties={key: value for key, value in properties.items() if value is not None},
+            )
+        ],
+    )
+
+
 # --- changing a leg -----------------------------------------------------------------------------------------
 
 Decision = Callable[[CallRecord], tuple[CallRecord, str]]

@@ -8,6 +8,14 @@ request signing.
     POST /internal/v1/calls/{callId}/pre-answer     → ActionResult                hears ringing / gets early media /
     POST /internal/v1/calls/{callId}/answer         → ActionResult                is answered)
     POST /internal/v1/calls/{callId}/hangup       HangupRequest → ActionResult   (ends the call both legs are in)
+    POST /internal/v1/calls/{callId}/play         PlayRequest → ActionResult     (play a file or URL, or say text:
+                                                                                  PLAY_FINISHED / SAY_FINISHED)
+    POST /internal/v1/calls/{callId}/stop-play    → ActionResult
+    POST /internal/v1/calls/{callId}/capture-dtmf CaptureDtmfRequest → ActionResult  (DTMF_CAPTURED)
+    POST /internal/v1/calls/{callId}/send-dtmf    SendDtmfRequest → ActionResult
+
+An action the node cannot start answers 400 (bad content: an undecodable file, an unknown language) or 409 (the
+call cannot take it now); a failure after it started is an ERROR event.
 
 Every request carries X-Switchboard-Control-Timestamp (Unix seconds) and X-Switchboard-Control-Signature, an
 HMAC-SHA256 (hex) with the deployment's control key over "<timestamp>\\n<METHOD>\\n<path>\\n<body>". Nodes refuse a
@@ -52,6 +60,43 @@ class DialRequest(_Body):
     video: bool = False
     connectTimeoutSeconds: int = Field(default=60, ge=1, le=600)
     customData: dict[str, str] | None = None
+
+
+class PlayContent(_Body):
+    """What to play: an uploaded file, a file at a URL, or text to speak."""
+
+    type: Literal["FILE", "URL", "TEXT"]
+    fileId: str | None = Field(default=None, max_length=128)
+    fileUrl: str | None = Field(default=None, max_length=2048)
+    text: str | None = Field(default=None, max_length=4000)
+    language: str | None = Field(default=None, max_length=16)
+    speechRate: float | None = Field(default=None, ge=0.5, le=2.0)
+    voiceGender: Literal["FEMALE", "MALE"] | None = None
+    voiceName: str | None = Field(default=None, max_length=64)
+
+
+class PlayRequest(_Body):
+    """`say` is a play of TEXT content reported as SAY_FINISHED."""
+
+    content: PlayContent
+    report: Literal["PLAY_FINISHED", "SAY_FINISHED"] = "PLAY_FINISHED"
+    loopCount: int = Field(default=1, ge=1, le=100)
+    timeoutMs: int | None = Field(default=None, ge=1)
+    offsetMs: int = Field(default=0, ge=0)
+    stopOnTerminator: str | None = Field(default=None, max_length=12)  # digits that stop it (any digit if "")
+    customData: dict[str, str] | None = None
+
+
+class CaptureDtmfRequest(_Body):
+    maxLength: int = Field(ge=1, le=255)
+    timeoutMs: int = Field(ge=1, le=600_000)
+    terminator: str | None = Field(default=None, max_length=1)
+    digitTimeoutMs: int | None = Field(default=None, ge=1, le=600_000)
+    customData: dict[str, str] | None = None
+
+
+class SendDtmfRequest(_Body):
+    dtmf: str = Field(min_length=1, max_length=64, pattern=r"^[0-9A-Da-d*#wW]+$")
 
 
 class HangupRequest(_Body):

@@ -15,6 +15,7 @@ class MediaNodeError(Exception):
     def __init__(self, status: int, body: str) -> None:
         super().__init__(f"media node answered {status}: {body[:200]}")
         self.status = status
+        self.body = body
 
 
 class MediaNodeClient:
@@ -74,6 +75,23 @@ class MediaNodeClient:
         if action not in ("send-ringing", "pre-answer", "answer"):
             raise ValueError(f"unknown action {action}")
         return control.ActionResult.model_validate_json(self._request("POST", f"/calls/{call_id}/{action}").content)
+
+    def play(self, call_id: str, request: control.PlayRequest) -> control.ActionResult:
+        return self.perform(call_id, "play", request)
+
+    def stop_play(self, call_id: str) -> control.ActionResult:
+        return self.perform(call_id, "stop-play", None)
+
+    def capture_dtmf(self, call_id: str, request: control.CaptureDtmfRequest) -> control.ActionResult:
+        return self.perform(call_id, "capture-dtmf", request)
+
+    def send_dtmf(self, call_id: str, request: control.SendDtmfRequest) -> control.ActionResult:
+        return self.perform(call_id, "send-dtmf", request)
+
+    def perform(self, call_id: str, path: str, request: control._Body | None) -> control.ActionResult:
+        """POST an action on a call (`play`, `stop-play`, `capture-dtmf`, `send-dtmf`) with its contract body."""
+        body = request.model_dump_json(exclude_none=True).encode() if request is not None else b""
+        return control.ActionResult.model_validate_json(self._request("POST", f"/calls/{call_id}/{path}", body).content)
 
     def hangup(self, call_id: str, error_code: str = "NORMAL_HANGUP") -> control.ActionResult:
         body = control.HangupRequest(errorCode=error_code).model_dump_json().encode()

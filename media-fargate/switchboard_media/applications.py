@@ -18,6 +18,9 @@ from dataclasses import dataclass, field
 
 from chalicelib.contract import control
 from chalicelib.contract import signalling as sig
+from switchboard_media.actions.errors import ActionError
+from switchboard_media.actions.tts import EspeakProvider, SpeechProvider
+from switchboard_media.call_actions import CallActions
 from switchboard_media.calls import CallError, CallRecords
 from switchboard_media.engine.graph import AudioGraph
 from switchboard_media.engine.leg import Leg
@@ -41,6 +44,7 @@ class ApplicationCall:
     state: str = "CALLING"  # CALLING, RINGING, PRE_ESTABLISHED, ESTABLISHED, ENDED
     media: Leg | None = None
     graph: AudioGraph | None = None
+    actions: CallActions | None = None
     wiring: asyncio.Future[None] | None = None
     timer: asyncio.TimerHandle | None = None
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
@@ -55,8 +59,10 @@ class ApplicationCalls:
         records: CallRecords,
         base_url: str,
         ticker: Ticker,
+        speech: SpeechProvider | None = None,
     ) -> None:
         self._settings = settings
+        self._speech = speech or EspeakProvider()
         self._presence = presence
         self._tickets = tickets
         self._records = records
@@ -174,6 +180,32 @@ class ApplicationCalls:
             if call.media is None:
                 await self._open_media(call)
 
+    # --- actions (the party hears them; its digits are detected) -------------------------------------------
+
+    async def play(self, call_id: str, request: control.PlayRequest) -> None:
+        actions = self._actions_of(call_id)
+        try:
+            await actions.play(request)
+        except ActionError as error:
+            raise CallError("BAD_CONTENT", str(error)) from error
+
+    async def stop_play(self, call_id: str) -> None:
+        self._actions_of(call_id).stop_play()
+
+    async def capture_dtmf(self, call_id: str, request: control.CaptureDtmfRequest) -> None:
+        self._actions_of(call_id).capture_dtmf(request)
+
+    async def send_dtmf(self, call_id: str, request: control.SendDtmfRequest) -> None:
+        self._actions_of(call_id).send_dtmf(request)
+
+    def _actions_of(self, call_id: str) -> CallActions:
+        call = self._calls.get(call_id)
+        if call is None:
+            raise CallError("UNKNOWN_CALL", f"no call {call_id} on this node")
+        if call.actions is None or call.state not in ("PRE_ESTABLISHED", "ESTABLISHED"):
+            raise CallError("WRONG_STATE", f"the call is {call.state}: actions need it answered or pre-answered")
+        return call.actions
+
     # --- either direction -----------------------------------------------------------------------------
 
     async def hangup(self, session: Session, call_id: str) -> None:
@@ -245,6 +277,12 @@ class ApplicationCalls:
         assert call.party is not None
         call.media = Leg(call.call_id, self._settings.ice_servers)
         call.graph = AudioGraph()
+        account_id, call_id = call.account_id, call.call_id
+
+        async def write_event(event_type: str, properties: dict[str, object]) -> None:
+            await self._records.action_event(account_id, call_id, event_type, properties)
+
+        call.actions = CallActions(account_id, call_id, call.graph, self._speech, write_event)
         call.wiring = asyncio.ensure_future(self._wire(call, call.media, call.graph))
         whip_url = f"{self._base_url}/whip/{call.call_id}"
         ticket = self._tickets.issue(call.call_id)
@@ -273,6 +311,8 @@ class ApplicationCalls:
         """Caller holds `call.lock`."""
         call.state = "ENDED"
         self._cancel_timer(call)
+        if call.actions is not None:
+            await call.actions.close()  # what was playing reports before the call's end
         try:
             await self._records.transition("hangup", call.account_id, call.call_id, error_code)
         except Exception:

@@ -74,6 +74,11 @@ class CallRecords:
         )
         return leg.call_id
 
+    async def action_event(self, account_id: str, call_id: str, event_type: str, properties: dict[str, Any]) -> None:
+        from chalicelib.calls import service
+
+        await asyncio.to_thread(service.action_event, account_id, call_id, event_type, properties)
+
     async def transition(self, name: str, account_id: str, call_id: str, *args: Any) -> None:
         from chalicelib.calls import service
 

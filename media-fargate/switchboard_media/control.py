@@ -16,10 +16,11 @@ if TYPE_CHECKING:
     from switchboard_media.session import Managers
 
 NOT_FOUND_CODES = {"UNKNOWN_CALL", "DESTINATION_NOT_FOUND"}
+BAD_REQUEST_CODES = {"BAD_CONTENT"}
 
 
 def _error(error: CallError) -> web.Response:
-    status = 404 if error.code in NOT_FOUND_CODES else 409
+    status = 404 if error.code in NOT_FOUND_CODES else 400 if error.code in BAD_REQUEST_CODES else 409
     return web.json_response({"error": error.code, "text": error.text}, status=status)
 
 
@@ -42,6 +43,10 @@ class ControlApi:
         app.router.add_post(f"{prefix}/calls/{{call_id}}/hangup", self._signed(self.hangup))
         for action in ("send-ringing", "pre-answer", "answer"):
             app.router.add_post(f"{prefix}/calls/{{call_id}}/{action}", self._signed(self.application_action))
+        app.router.add_post(f"{prefix}/calls/{{call_id}}/play", self._signed(self.play))
+        app.router.add_post(f"{prefix}/calls/{{call_id}}/stop-play", self._signed(self.stop_play))
+        app.router.add_post(f"{prefix}/calls/{{call_id}}/capture-dtmf", self._signed(self.capture_dtmf))
+        app.router.add_post(f"{prefix}/calls/{{call_id}}/send-dtmf", self._signed(self.send_dtmf))
 
     def _signed(
         self, handler: Callable[[web.Request, bytes, Managers], Awaitable[web.Response]]
@@ -88,4 +93,23 @@ class ControlApi:
             await applications.pre_answer(call_id)
         else:
             await applications.answer(call_id)
+        return _done()
+
+    async def play(self, request: web.Request, body: bytes, managers: Managers) -> web.Response:
+        play = control.PlayRequest.model_validate_json(body or b"{}")
+        await managers.applications.play(request.match_info["call_id"], play)
+        return _done()
+
+    async def stop_play(self, request: web.Request, body: bytes, managers: Managers) -> web.Response:
+        await managers.applications.stop_play(request.match_info["call_id"])
+        return _done()
+
+    async def capture_dtmf(self, request: web.Request, body: bytes, managers: Managers) -> web.Response:
+        capture = control.CaptureDtmfRequest.model_validate_json(body or b"{}")
+        await managers.applications.capture_dtmf(request.match_info["call_id"], capture)
+        return _done()
+
+    async def send_dtmf(self, request: web.Request, body: bytes, managers: Managers) -> web.Response:
+        send = control.SendDtmfRequest.model_validate_json(body or b"{}")
+        await managers.applications.send_dtmf(request.match_info["call_id"], send)
         return _done()

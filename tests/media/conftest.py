@@ -36,6 +36,7 @@ def token(identity: str, *, account: str = ACCOUNT, ttl: int = 600, key: bytes =
 class FakeRecords(CallRecords):
     transitions: list[tuple[str, str, tuple[object, ...]]] = field(default_factory=list)
     legs: dict[str, str] = field(default_factory=dict)  # leg id -> identity
+    events: list[tuple[str, str, dict[str, object]]] = field(default_factory=list)  # actions' events
 
     async def start(self, account_id, caller, callee_identity, video, node_id):
         caller_leg, callee_leg = f"leg-{uuid.uuid4().hex[:8]}", f"leg-{uuid.uuid4().hex[:8]}"
@@ -48,6 +49,9 @@ class FakeRecords(CallRecords):
         self.legs[leg] = caller.identity
         self.transitions.append(("start", leg, (configuration_id,)))
         return leg
+
+    async def action_event(self, account_id, call_id, event_type, properties):
+        self.events.append((call_id, event_type, {k: v for k, v in properties.items() if v is not None}))
 
     async def transition(self, name, account_id, call_id, *args):
         self.transitions.append((name, call_id, args))

@@ -9,8 +9,9 @@ import asyncio
 import numpy as np
 import pytest
 
+from chalicelib.contract import control as control_contract
 from chalicelib.media_nodes.control import MediaNodeClient, MediaNodeError
-from switchboard_rtc import ToneSource
+from switchboard_rtc import AudioSink, ToneSource
 from tests.media.conftest import ACCOUNT, CONTROL_KEY
 from tests.support.audio import dominant_frequency
 
@@ -107,3 +108,65 @@ async def test_early_media_before_the_answer_and_the_caller_cancelling_or_the_ap
     await asyncio.to_thread(control(url).hangup, rejected.id, "BUSY")
     assert await rejected.ended() == "BUSY"
     assert records.of(rejected.id) == ["start:ivr", "hangup:BUSY"]
+
+
+async def next_event(records, call_id: str, event_type: str, timeout: float = 10) -> dict:
+    for _ in range(int(timeout / 0.05)):
+        for index, (call, kind, properties) in enumerate(records.events):
+            if call == call_id and kind == event_type:
+                del records.events[index]
+                return properties
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"no {event_type} for {call_id}: {records.events}")
+
+
+async def test_the_application_says_captures_digits_and_a_digit_stops_what_plays(node, pair, records):
+    _, url = node
+    alice, _ = pair
+    alice_hears = AudioSink()
+    call = await alice.call_application("ivr", audio_source=ToneSource(0), audio_sink=alice_hears)
+    await asyncio.to_thread(control(url).action, call.id, "answer")
+    await call.media_connected()
+    nodes = control(url)
+
+    say = control_contract.PlayRequest(
+        content=control_contract.PlayContent(type="TEXT", text="Press one, two, then hash.", language="en"),
+        report="SAY_FINISHED",
+        customData={"step": "menu"},
+    )
+    await asyncio.to_thread(nodes.play, call.id, say)
+    said = await next_event(records, call.id, "SAY_FINISHED")
+    assert said["playedCompletely"] is True and 1000 < said["duration"] < 5000
+    assert said["customData"] == {"step": "menu"}
+    heard = np.asarray(alice_hears.samples[-48000 * 2 :], dtype=np.float64)
+    assert np.sqrt(np.mean(heard**2)) > 300  # alice heard the speech
+
+    capture = control_contract.CaptureDtmfRequest(maxLength=3, timeoutMs=5000, terminator="#", digitTimeoutMs=3000)
+    await asyncio.to_thread(nodes.capture_dtmf, call.id, capture)
+    call.send_dtmf("12#")
+    assert await next_event(records, call.id, "DTMF_CAPTURED") == {"dtmf": "12", "timeout": False}
+
+    long_play = control_contract.PlayRequest(
+        content=control_contract.PlayContent(
+            type="TEXT", text="This message repeats until you press a key.", language="en"
+        ),
+        loopCount=10,
+        stopOnTerminator="",
+    )
+    await asyncio.to_thread(nodes.play, call.id, long_play)
+    await asyncio.sleep(1.0)
+    call.send_dtmf("5")
+    stopped = await next_event(records, call.id, "PLAY_FINISHED")
+    assert stopped["playedCompletely"] is False and stopped["capturedDtmf"] == "5"
+    assert 900 < stopped["duration"] < 3000
+
+    await asyncio.to_thread(
+        nodes.capture_dtmf, call.id, control_contract.CaptureDtmfRequest(maxLength=2, timeoutMs=400)
+    )
+    assert await next_event(records, call.id, "DTMF_CAPTURED") == {"dtmf": "", "timeout": True}
+
+    with pytest.raises(MediaNodeError) as error:  # a language no voice speaks
+        bad = control_contract.PlayContent(type="TEXT", text="hello", language="xx")
+        await asyncio.to_thread(nodes.play, call.id, control_contract.PlayRequest(content=bad))
+    assert error.value.status == 400
+    await call.hangup()

@@ -62,14 +62,47 @@ class MutableAudio(MediaStreamTrack):
         super().__init__()
         self.source = source
         self.muted = False
+        self._override: list[bytes] = []  # interleaved stereo s16 frames that replace the source's (DTMF tones)
+
+    def send_dtmf(self, digits: str, duration_ms: int = 120, gap_ms: int = 80) -> None:
+        """Send `digits` as in-band DTMF tones (they replace the source's audio while they play)."""
+        self._override += dtmf_frames(digits, duration_ms, gap_ms)
 
     async def recv(self) -> AudioFrame:
         frame = await self.source.recv()
         assert isinstance(frame, AudioFrame)
-        if self.muted:
+        if self._override:
+            stereo = self._override.pop(0)
+            frame.planes[0].update(stereo[: frame.planes[0].buffer_size])
+        elif self.muted:
             for plane in frame.planes:
                 plane.update(bytes(plane.buffer_size))
         return frame
+
+
+DTMF_FREQUENCIES = {
+    "1": (697, 1209), "2": (697, 1336), "3": (697, 1477), "A": (697, 1633),
+    "4": (770, 1209), "5": (770, 1336), "6": (770, 1477), "B": (770, 1633),
+    "7": (852, 1209), "8": (852, 1336), "9": (852, 1477), "C": (852, 1633),
+    "*": (941, 1209), "0": (941, 1336), "#": (941, 1477), "D": (941, 1633),
+}  # fmt: skip
+
+
+def dtmf_frames(digits: str, duration_ms: int, gap_ms: int) -> list[bytes]:
+    """20 ms stereo s16 frames: each digit's two tones (about -10 dBov), then silence."""
+    frames: list[bytes] = []
+    for digit in digits.upper():
+        low, high = DTMF_FREQUENCIES[digit]
+        samples = array("h")
+        for n in range(SAMPLE_RATE * duration_ms // 1000):
+            t = n / SAMPLE_RATE
+            value = int(7000 * (math.sin(2 * math.pi * low * t) + math.sin(2 * math.pi * high * t)))
+            samples.extend((value, value))
+        samples.extend([0] * (2 * SAMPLE_RATE * gap_ms // 1000))
+        samples.extend([0] * (-len(samples) % (2 * FRAME_SAMPLES)))
+        raw = samples.tobytes()
+        frames += [raw[i : i + 4 * FRAME_SAMPLES] for i in range(0, len(raw), 4 * FRAME_SAMPLES)]
+    return frames
 
 
 class AudioSink:

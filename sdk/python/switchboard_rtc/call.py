@@ -76,6 +76,12 @@ class Call:
         self.video_source, self.video_sink = video_source, video_sink
         await self.client.send(sig.Accept(callId=self.id))
 
+    def send_dtmf(self, digits: str) -> None:
+        """Press `digits` (0-9, *, #, A-D): sent as in-band tones, which the node detects."""
+        if self._audio is None:
+            raise RuntimeError("the call has no media yet")
+        self._audio.send_dtmf(digits)
+
     def mute(self, muted: bool = True) -> None:
         """Stop (or resume) sending audio: the far end hears silence."""
         if self._audio is None:

@@ -1,0 +1,236 @@
+"""The Calls API's actions on one application call, carried out on the call's audio graph.
+
+- play / say: one playback at a time (a new one stops the one playing); the content is an uploaded file, a file at
+  a URL (downloaded through the outbound URL policy, cached per node) or text spoken by the speech provider. The
+  party hears it; PLAY_FINISHED / SAY_FINISHED report how long it played, whether completely, and the digit that
+  stopped it (`stopOn`).
+- capture DTMF: digits the party presses (in-band, detected on the decoded audio) until `maxLength`, the
+  terminator, or a timeout (first digit / between digits) → DTMF_CAPTURED.
+- send DTMF: the digits as in-band tones to the party.
+An action that fails after it started reports ERROR (actionType, errorCode, errorDetails).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import numpy as np
+
+from chalicelib.contract import control
+from switchboard_media.actions.audio import decode_audio
+from switchboard_media.actions.dtmf import DtmfDetector, dtmf_tones
+from switchboard_media.actions.errors import ActionError
+from switchboard_media.actions.player import Player
+from switchboard_media.actions.tts import SpeechProvider
+from switchboard_media.engine.graph import AudioGraph
+
+log = logging.getLogger(__name__)
+
+EventWriter = Callable[[str, dict[str, Any]], Awaitable[None]]
+MAX_DOWNLOAD_BYTES = 16 * 1024 * 1024
+URL_CACHE_ENTRIES = 32
+_url_cache: OrderedDict[str, np.ndarray] = OrderedDict()
+
+
+async def load_file(account_id: str, file_id: str) -> np.ndarray:
+    from chalicelib.core.errors import NotFound
+    from chalicelib.files.service import open_file
+
+    try:
+        data, _ = await asyncio.to_thread(open_file, account_id, file_id)
+    except NotFound as error:
+        raise ActionError(f"no audio file {file_id}") from error
+    return await asyncio.to_thread(decode_audio, data)
+
+
+async def load_url(url: str) -> np.ndarray:
+    """A file at a URL, fetched once per node (through the outbound URL policy) and kept decoded."""
+    cached = _url_cache.get(url)
+    if cached is not None:
+        _url_cache.move_to_end(url)
+        return cached
+
+    def fetch() -> bytes:
+        import httpx
+
+        from chalicelib.core.outbound import guarded_transport
+        from chalicelib.core.urlpolicy import check_url
+
+        check_url(url, "content.fileUrl")
+        with httpx.Client(transport=guarded_transport(), timeout=10, trust_env=False) as client:
+            with client.stream("GET", url) as response:
+                response.raise_for_status()
+                body = bytearray()
+                for chunk in response.iter_bytes():
+                    body += chunk
+                    if len(body) > MAX_DOWNLOAD_BYTES:
+                        raise ActionError(f"the file at {url} is larger than {MAX_DOWNLOAD_BYTES} bytes")
+                return bytes(body)
+
+    try:
+        data = await asyncio.to_thread(fetch)
+    except ActionError:
+        raise
+    except Exception as error:
+        raise ActionError(f"the file at {url} could not be downloaded: {error}") from error
+    pcm = await asyncio.to_thread(decode_audio, data)
+    _url_cache[url] = pcm
+    while len(_url_cache) > URL_CACHE_ENTRIES:
+        _url_cache.popitem(last=False)
+    return pcm
+
+
+class CallActions:
+    def __init__(
+        self, account_id: str, call_id: str, graph: AudioGraph, speech: SpeechProvider, write_event: EventWriter
+    ) -> None:
+        self.account_id = account_id
+        self.call_id = call_id
+        self._graph = graph
+        self._speech = speech
+        self._write_event = write_event
+        self._player: Player | None = None
+        self._stop_on: str | None = None  # digits that stop the playback ("" = any)
+        self._capture: control.CaptureDtmfRequest | None = None
+        self._captured = ""
+        self._capture_timer: asyncio.TimerHandle | None = None
+        self._detector: DtmfDetector | None = None
+        self._tasks: set[asyncio.Future[None]] = set()
+
+    # --- play and say ---------------------------------------------------------------------------------
+
+    async def play(self, request: control.PlayRequest) -> None:
+        pcm = await self._content(request.content)
+        self.stop_play()
+        report, custom = request.report, request.customData
+        holder: list[Player] = []
+
+        def finished(duration: int, completely: bool) -> None:
+            player = holder[0]
+            self._graph.remove(self._source_name)
+            if self._player is player:
+                self._player, self._stop_on = None, None
+            reason = player.stop_reason or ""
+            digit = reason.removeprefix("DTMF:") if reason.startswith("DTMF:") else None
+            properties = {"duration": duration, "playedCompletely": completely, "capturedDtmf": digit}
+            self._emit(report, {**properties, "customData": custom})
+
+        player = Player(
+            pcm,
+            loop_count=request.loopCount,
+            offset_ms=request.offsetMs,
+            timeout_ms=request.timeoutMs,
+            on_finished=finished,
+        )
+        holder.append(player)
+        self._player, self._stop_on = player, request.stopOnTerminator
+        if request.stopOnTerminator is not None:
+            self._listen()
+        self._graph.add(self._source_name, source=player, audience=frozenset({self.call_id}), talking_events=False)
+
+    def stop_play(self, reason: str = "STOPPED") -> None:
+        if self._player is not None:
+            self._player.stop(reason)  # its finished handler reports and removes it
+
+    async def _content(self, content: control.PlayContent) -> np.ndarray:
+        if content.type == "FILE" and content.fileId:
+            return await load_file(self.account_id, content.fileId)
+        if content.type == "URL" and content.fileUrl:
+            return await load_url(content.fileUrl)
+        if content.type == "TEXT" and content.text and content.language:
+            return await asyncio.to_thread(
+                self._speech.synthesize,
+                content.text,
+                content.language,
+                content.speechRate or 1.0,
+                content.voiceGender,
+                content.voiceName,
+            )
+        raise ActionError(f"{content.type} content is incomplete")
+
+    @property
+    def _source_name(self) -> str:
+        return f"{self.call_id}#play"
+
+    # --- DTMF ---------------------------------------------------------------------------------------------
+
+    def capture_dtmf(self, request: control.CaptureDtmfRequest) -> None:
+        if self._capture is not None:
+            self._finish_capture(timeout=False)
+        self._capture, self._captured = request, ""
+        self._listen()
+        self._arm(request.timeoutMs)
+
+    def send_dtmf(self, request: control.SendDtmfRequest) -> None:
+        digits = "".join(d for d in request.dtmf.upper() if d not in "W")
+        pcm = np.concatenate(dtmf_tones(digits))
+        self._graph.add(
+            f"{self.call_id}#dtmf",
+            source=Player(pcm, on_finished=lambda *_: self._graph.remove(f"{self.call_id}#dtmf")),
+            audience=frozenset({self.call_id}),
+            talking_events=False,
+        )
+
+    def _listen(self) -> None:
+        if self._detector is None:
+            self._detector = DtmfDetector(self._digit)
+            self._graph.add(self.call_id).listeners.append(self._detector)
+
+    def _digit(self, digit: str) -> None:
+        player = self._player
+        if player is not None and self._stop_on is not None and (not self._stop_on or digit in self._stop_on):
+            player.stop(f"DTMF:{digit}")
+        capture = self._capture
+        if capture is None:
+            return
+        if capture.terminator and digit == capture.terminator:
+            self._finish_capture(timeout=False)
+            return
+        self._captured += digit
+        if len(self._captured) >= capture.maxLength:
+            self._finish_capture(timeout=False)
+        else:
+            self._arm(capture.digitTimeoutMs or capture.timeoutMs)
+
+    def _arm(self, milliseconds: int) -> None:
+        if self._capture_timer is not None:
+            self._capture_timer.cancel()
+        loop = asyncio.get_running_loop()
+        self._capture_timer = loop.call_later(milliseconds / 1000, lambda: self._finish_capture(timeout=True))
+
+    def _finish_capture(self, timeout: bool) -> None:
+        capture, self._capture = self._capture, None
+        if self._capture_timer is not None:
+            self._capture_timer.cancel()
+            self._capture_timer = None
+        if capture is not None:
+            self._emit("DTMF_CAPTURED", {"dtmf": self._captured, "timeout": timeout, "customData": capture.customData})
+
+    # --- events and the end -------------------------------------------------------------------------------
+
+    def failed(self, action_type: str, error: Exception) -> None:
+        self._emit("ERROR", {"actionType": action_type, "errorCode": type(error).__name__, "errorDetails": str(error)})
+
+    def _emit(self, event_type: str, properties: dict[str, Any]) -> None:
+        task = asyncio.ensure_future(self._write(event_type, properties))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _write(self, event_type: str, properties: dict[str, Any]) -> None:
+        try:
+            await self._write_event(event_type, properties)
+        except Exception:
+            log.exception("could not record %s for call %s", event_type, self.call_id)
+
+    async def close(self) -> None:
+        """The call ended: stop what is playing (reported as not complete) and any capture."""
+        self.stop_play("HANGUP")
+        if self._capture_timer is not None:
+            self._capture_timer.cancel()
+        self._capture = None
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
