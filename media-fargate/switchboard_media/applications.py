@@ -293,8 +293,7 @@ class ApplicationCalls:
         if call.state == "ENDED" or call.media is not media:
             return
         assert media.audio_in is not None and media.audio_out is not None
-        graph.add(call.call_id, media.audio_out)
-        media.audio_in.sink = graph.sink(call.call_id)
+        graph.connect(call.call_id, media.audio_in, media.audio_out)
         self._ticker.add(graph)
 
     def _cancel_timer(self, call: ApplicationCall) -> None:

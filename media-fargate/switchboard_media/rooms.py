@@ -161,8 +161,7 @@ class RoomManager:
         if room.seats.get(seat.leg_id) is not seat or seat.media is not media:
             return
         assert media.audio_in is not None and media.audio_out is not None
-        room.graph.add(seat.leg_id, media.audio_out)
-        media.audio_in.sink = room.graph.sink(seat.leg_id)
+        room.graph.connect(seat.leg_id, media.audio_in, media.audio_out)
         self._ticker.add(room.graph)
 
     def _talking(self, room: Room, leg_id: str, talking: bool) -> None:

@@ -164,10 +164,8 @@ class Bridge:
         assert a.audio_in is not None and a.audio_out is not None and b.audio_in is not None
         assert b.audio_out is not None
         graph = self._decoded_graph()
-        graph.add(a.leg_id, a.audio_out)
-        graph.add(b.leg_id, b.audio_out)
-        a.audio_in.sink = graph.sink(a.leg_id)
-        b.audio_in.sink = graph.sink(b.leg_id)
+        graph.connect(a.leg_id, a.audio_in, a.audio_out)
+        graph.connect(b.leg_id, b.audio_in, b.audio_out)
         self._ticker.add(graph)
         self._switched("decoded")
 

@@ -24,7 +24,7 @@ from aiortc.rtp import RtpPacket
 
 from switchboard_media.engine.codec import FRAME_SAMPLES, SILENCE, AudioEncoder, level_dbov
 from switchboard_media.engine.playout import AudioInput
-from switchboard_media.engine.seams import PacketSink
+from switchboard_media.engine.seams import InboundTap, PacketSink
 from switchboard_media.engine.stream import OutgoingStream
 
 log = logging.getLogger(__name__)
@@ -110,6 +110,12 @@ class AudioGraph:
 
     def remove(self, name: str) -> None:
         self.members.pop(name, None)
+
+    def connect(self, name: str, tap: InboundTap, stream: OutgoingStream) -> Member:
+        """`name` is a leg: what its tap receives is its input, its mix goes out on `stream`."""
+        member = self.add(name, stream)
+        tap.sink = self.sink(name)
+        return member
 
     def sink(self, name: str) -> PacketSink:
         """The packet sink that feeds `name`'s input (for an InboundTap)."""
