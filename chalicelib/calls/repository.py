@@ -90,6 +90,11 @@ def get(account_id: str, call_id: str) -> CallRecord | None:
         return None
 
 
+def of_account(account_id: str) -> list[CallRecord]:
+    """Every leg of the account, live and finished: one query of the account's partition (callers filter)."""
+    return [_record(item) for item in CallLeg.query(account_id, consistent_read=True)]
+
+
 def stage_new(transaction: TransactWrite, record: CallRecord) -> None:
     transaction.save(_item(record), condition=CallLeg.call_id.does_not_exist())
 

@@ -1,15 +1,21 @@
-"""`/calls/1/calls`: create a call, read it, and handle it (send-ringing, pre-answer, answer, hangup)."""
+"""`/calls/1/calls`: create a call, list and read calls and their history, and handle a call (send-ringing,
+pre-answer, answer, hangup, media actions).
+
+`/calls/1/calls/history` is a literal path beside `/calls/1/calls/{callId}`: API Gateway and Chalice's local
+router both prefer the literal segment, so it is never read as a call id (a test holds them to it)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from chalice import Blueprint
+from pydantic import ValidationError
 
 from chalicelib.calls import operations, service
 from chalicelib.calls.schemas import (
     ActionResponse,
     AnswerRequest,
+    CallQuery,
     CallRequest,
     CaptureDtmfRequest,
     HangupRequest,
@@ -19,7 +25,8 @@ from chalicelib.calls.schemas import (
     SendDtmfRequest,
     StopPlayRequest,
 )
-from chalicelib.core.api import RequestContext, route
+from chalicelib.core.api import RequestContext, route, validation_errors
+from chalicelib.core.errors import BadRequest
 
 blueprint = Blueprint(__name__)
 COMPLETED = ActionResponse(status="COMPLETED")
@@ -29,6 +36,29 @@ PENDING = ActionResponse(status="PENDING")  # the outcome arrives as an event (P
 @route(blueprint, "/calls/1/calls", methods=["POST"], status=201)
 def create_call(ctx: RequestContext) -> dict[str, Any]:
     return service.to_infobip(operations.create_call(ctx.account_id, ctx.body(CallRequest)))
+
+
+def _query(ctx: RequestContext) -> CallQuery:
+    params = {name: value for name, value in (ctx.request.query_params or {}).items() if value != ""}
+    try:
+        return CallQuery.model_validate(params)
+    except ValidationError as error:
+        raise BadRequest("Request is invalid.", validation_errors(error)) from None
+
+
+@route(blueprint, "/calls/1/calls")
+def list_calls(ctx: RequestContext) -> dict[str, Any]:
+    return service.list_calls(ctx.account_id, _query(ctx), *ctx.paging())
+
+
+@route(blueprint, "/calls/1/calls/history")
+def list_call_logs(ctx: RequestContext) -> dict[str, Any]:
+    return service.list_call_logs(ctx.account_id, _query(ctx), *ctx.paging())
+
+
+@route(blueprint, "/calls/1/calls/{callId}/history")
+def get_call_log(ctx: RequestContext, callId: str) -> dict[str, Any]:
+    return service.get_call_log(ctx.account_id, callId)
 
 
 @route(blueprint, "/calls/1/calls/{callId}")

@@ -7,10 +7,13 @@ the `CallEndpoint` variants, `MediaProperties`, `ErrorCodeInfo`, and the event p
 
 from __future__ import annotations
 
+from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+
+from chalicelib.core.paging import PageInfo
 
 
 class CallState(StrEnum):
@@ -178,6 +181,16 @@ class CallLog(Schema):
     externalId: str | None = None
 
 
+class CallPage(Schema):
+    results: list[Call]
+    paging: PageInfo
+
+
+class CallLogPage(Schema):
+    results: list[CallLog]
+    paging: PageInfo
+
+
 # --- event payloads (the envelope's `properties`) -------------------------------------------------------------
 
 
@@ -228,6 +241,40 @@ class CallRequest(Schema):
     platform: Platform | None = None
     parentCallId: str | None = Field(default=None, max_length=128)
     externalId: str | None = Field(default=None, max_length=128)
+
+
+def _query_datetime(value: Any) -> Any:
+    """Infobip's `2026-01-15T11:59:30.000+0000`, also with microseconds (Infobip's Python client sends
+    `%Y-%m-%dT%H:%M:%S.%f%z`) or another ISO-8601 offset. A `+` sent unencoded arrives as a space: taken back."""
+    if not isinstance(value, str):
+        return value
+    text = value.strip().replace(" ", "+")
+    if "T" not in text:
+        raise ValueError("must be a date and time, e.g. 2026-01-15T11:59:30.000+0000")
+    parsed = datetime.fromisoformat(text)  # its ValueError says what is wrong
+    if parsed.tzinfo is None:
+        raise ValueError("must have a UTC offset, e.g. 2026-01-15T11:59:30.000+0000")
+    return parsed
+
+
+class CallQuery(Schema):
+    """The filters of `GET /calls/1/calls` and `GET /calls/1/calls/history` (paging is read separately).
+
+    Legs are never in a conference, a dialog or a bulk yet, so `conferenceId`, `dialogId` and `bulkId` are accepted
+    and match no leg.
+    """
+
+    type: CallEndpointType | None = None
+    callsConfigurationId: str | None = None
+    applicationId: str | None = None
+    from_: str | None = Field(default=None, alias="from")
+    to: str | None = None
+    direction: CallDirection | None = None
+    status: CallState | None = None
+    startTimeAfter: Annotated[datetime | None, BeforeValidator(_query_datetime)] = None
+    conferenceId: str | None = None
+    dialogId: str | None = None
+    bulkId: str | None = None
 
 
 class AnswerRequest(Schema):

@@ -28,7 +28,10 @@ from chalicelib.calls.schemas import (
     Call,
     CallDirection,
     CallLog,
+    CallLogPage,
+    CallPage,
     CallProperties,
+    CallQuery,
     CallState,
     CallWithErrorCodeProperties,
     ErrorCodeInfo,
@@ -40,6 +43,7 @@ from chalicelib.calls.schemas import (
 )
 from chalicelib.core import clock, ids
 from chalicelib.core.errors import BadRequest, Conflict
+from chalicelib.core.paging import PageInfo, page_of
 from chalicelib.core.settings import get_settings
 from chalicelib.events.envelope import NewEvent
 from chalicelib.events.outbox import publish
@@ -73,6 +77,10 @@ def _caller(record: CallRecord) -> dict[str, Any]:
 
 def to_infobip(record: CallRecord) -> dict[str, Any]:
     """The leg as Infobip's `Call` object (REST responses and CallProperties)."""
+    return _call(record).wire()
+
+
+def _call(record: CallRecord) -> Call:
     return Call(
         id=record.call_id,
         endpoint=record.endpoint,
@@ -89,7 +97,7 @@ def to_infobip(record: CallRecord) -> dict[str, Any]:
         platform=_platform(record),
         customData=record.custom_data,
         **_caller(record),
-    ).wire()
+    )
 
 
 def _error_code_info(name: str | None) -> ErrorCodeInfo | None:
@@ -99,6 +107,10 @@ def _error_code_info(name: str | None) -> ErrorCodeInfo | None:
 
 def to_call_log(record: CallRecord) -> dict[str, Any]:
     """The leg as Infobip's `CallLog` (history and the CALL_FINISHED / CALL_FAILED payload)."""
+    return _call_log(record).wire()
+
+
+def _call_log(record: CallRecord) -> CallLog:
     return CallLog(
         callId=record.call_id,
         endpoint=record.endpoint,
@@ -119,7 +131,7 @@ def to_call_log(record: CallRecord) -> dict[str, Any]:
         customData=record.custom_data,
         hangupSource=record.hangup_source,
         **_caller(record),
-    ).wire()
+    )
 
 
 def _event(event_type: str, record: CallRecord) -> NewEvent:
@@ -316,9 +328,7 @@ def action_event(account_id: str, call_id: str, event_type: str, properties: Map
     )
 
 
-# --- changing a leg -----------------------------------------------------------------------------------------
-
-Decision = Callable[[CallRecord], tuple[CallRecord, str]]
+# --- reading legs -------------------------------------------------------------------------------------------
 
 
 def get_call(account_id: str, call_id: str) -> CallRecord:
@@ -326,6 +336,62 @@ def get_call(account_id: str, call_id: str) -> CallRecord:
     if record is None:
         raise CallNotFound(call_id)
     return record
+
+
+def _matches(record: CallRecord, query: CallQuery) -> bool:
+    if query.conferenceId or query.dialogId or query.bulkId:
+        return False  # no leg is in a conference, a dialog or a bulk yet
+    wanted: list[tuple[object, object]] = [
+        (query.type, record.endpoint.type),
+        (query.callsConfigurationId, record.calls_configuration_id),
+        (query.applicationId, record.application_id),
+        (query.from_, record.from_),
+        (query.to, record.to),
+        (query.direction, record.direction),
+        (query.status, record.state),
+    ]
+    if any(value is not None and value != actual for value, actual in wanted):
+        return False
+    if query.startTimeAfter is None:
+        return True
+    shown = record.start_time.replace(microsecond=record.start_time.microsecond // 1000 * 1000)
+    return shown > query.startTimeAfter  # at the milliseconds Infobip shows: a startTime read back excludes its call
+
+
+def _find(account_id: str, query: CallQuery, *, finished: bool) -> list[CallRecord]:
+    """The account's live (or finished) legs that match, newest first.
+
+    One query of the account's CallLeg partition, filtered here: an account has few live legs, and its history
+    is bounded by the retention (`repository.HISTORY_RETENTION`). An index per filter is not worth it until an
+    account's history outgrows one query.
+    """
+    found = [r for r in repository.of_account(account_id) if r.is_terminal is finished and _matches(r, query)]
+    return sorted(found, key=lambda r: (r.start_time, r.call_id), reverse=True)
+
+
+def list_calls(account_id: str, query: CallQuery, page: int, size: int) -> dict[str, Any]:
+    """`GET /calls/1/calls`: the live legs (not in a terminal state) as Infobip's `CallPage`."""
+    items, paging = page_of(_find(account_id, query, finished=False), page, size)
+    return CallPage(results=[_call(r) for r in items], paging=PageInfo(**paging)).wire()
+
+
+def list_call_logs(account_id: str, query: CallQuery, page: int, size: int) -> dict[str, Any]:
+    """`GET /calls/1/calls/history`: the finished legs as Infobip's `CallLogPage`."""
+    items, paging = page_of(_find(account_id, query, finished=True), page, size)
+    return CallLogPage(results=[_call_log(r) for r in items], paging=PageInfo(**paging)).wire()
+
+
+def get_call_log(account_id: str, call_id: str) -> dict[str, Any]:
+    """`GET /calls/1/calls/{callId}/history`: a finished leg's `CallLog`; a live leg has no history yet (404)."""
+    record = get_call(account_id, call_id)
+    if not record.is_terminal:
+        raise CallNotFound(call_id)
+    return to_call_log(record)
+
+
+# --- changing a leg -----------------------------------------------------------------------------------------
+
+Decision = Callable[[CallRecord], tuple[CallRecord, str]]
 
 
 def _stage_change(record: CallRecord, previous: CallState) -> Callable[[Any], None]:
