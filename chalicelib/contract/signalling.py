@@ -13,7 +13,8 @@
     join_room {requestId, room}                      room_joined {requestId, callId, room, participants}
     rejoin_room {requestId, callId}  (after a drop)  room_joined (the same callId: the seat was kept)
     leave_room {callId}                              participant_joined|participant_left {callId, participant}
-                                                     participant_talking {callId, participant, talking}
+    media_state {callId, muted, camera}              participant_talking {callId, participant, talking}
+                                                     participant_media_changed {callId, participant}
     ping                                             established {callId}
                                                      media {callId, whipUrl, ticket}   (then WHIP offer/answer)
                                                      hangup {callId, errorCode}
@@ -118,6 +119,15 @@ class RejoinRoom(_Message):
     callId: str = Field(max_length=128)
 
 
+class MediaState(_Message):
+    """What this participant sends now (after mute/unmute, camera on/off); the others in the room hear about it."""
+
+    type: Literal["media_state"] = "media_state"
+    callId: str = Field(max_length=128)
+    muted: bool = False
+    camera: bool = False
+
+
 class LeaveRoom(_Message):
     type: Literal["leave_room"] = "leave_room"
     callId: str = Field(max_length=128)
@@ -135,6 +145,7 @@ AnyClientMessage = (
     | JoinRoom
     | RejoinRoom
     | LeaveRoom
+    | MediaState
     | Ping
 )
 ClientMessage = Annotated[AnyClientMessage, Field(discriminator="type")]
@@ -238,6 +249,8 @@ class DataDelivered(_Message):
 class Participant(_Message):
     identity: str
     displayName: str | None = None
+    muted: bool = False
+    camera: bool = False
 
 
 class RoomJoined(_Message):
@@ -265,6 +278,14 @@ class ParticipantTalking(_Message):
     callId: str
     participant: Participant
     talking: bool
+
+
+class ParticipantMediaChanged(_Message):
+    """A participant muted or unmuted, or turned its camera on or off (its new state is in `participant`)."""
+
+    type: Literal["participant_media_changed"] = "participant_media_changed"
+    callId: str
+    participant: Participant
 
 
 class Error(_Message):
@@ -295,6 +316,7 @@ AnyNodeMessage = (
     | ParticipantJoined
     | ParticipantLeft
     | ParticipantTalking
+    | ParticipantMediaChanged
     | Error
     | Pong
 )

@@ -27,11 +27,15 @@ class Seat:
     session: Session
     media: Leg
     feeding: asyncio.Future[None] | None = None
+    muted: bool = False
+    camera: bool = False
     expiry: asyncio.TimerHandle | None = None  # set while the participant is disconnected
 
     @property
     def participant(self) -> sig.Participant:
-        return sig.Participant(identity=self.session.identity, displayName=self.session.display_name)
+        return sig.Participant(
+            identity=self.session.identity, displayName=self.session.display_name, muted=self.muted, camera=self.camera
+        )
 
 
 @dataclass
@@ -42,7 +46,11 @@ class Room:
     seats: dict[str, Seat] = field(default_factory=dict)
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
-    async def announce(self, make: type[sig.ParticipantJoined] | type[sig.ParticipantLeft], about: Seat) -> None:
+    async def announce(
+        self,
+        make: type[sig.ParticipantJoined] | type[sig.ParticipantLeft] | type[sig.ParticipantMediaChanged],
+        about: Seat,
+    ) -> None:
         for seat in self.seats.values():
             if seat is not about:
                 await seat.session.send(make(callId=seat.leg_id, participant=about.participant))
@@ -113,6 +121,17 @@ class RoomManager:
         await seat.session.send(
             sig.Media(callId=seat.leg_id, whipUrl=whip_url, ticket=self._tickets.issue(seat.leg_id))
         )
+
+    async def media_state(self, session: Session, message: sig.MediaState) -> None:
+        """A participant muted/unmuted or switched its camera: the others hear about it (when it changed)."""
+        room = self._seats.get(message.callId)
+        seat = room.seats.get(message.callId) if room is not None else None
+        if room is None or seat is None or seat.session is not session:
+            raise CallError("UNKNOWN_CALL", f"no room seat {message.callId} for this session")
+        if (seat.muted, seat.camera) == (message.muted, message.camera):
+            return
+        seat.muted, seat.camera = message.muted, message.camera
+        await room.announce(sig.ParticipantMediaChanged, seat)
 
     async def leave(self, session: Session, leg_id: str) -> None:
         room = self._seats.get(leg_id)

@@ -169,6 +169,8 @@ async def _dispatch(session: SignallingSession, data: str, managers: Managers) -
                 await rooms.join(session, message)
             case sig.RejoinRoom():
                 await rooms.rejoin(session, message)
+            case sig.MediaState():
+                await rooms.media_state(session, message)
             case sig.LeaveRoom():
                 await rooms.leave(session, message.callId)
             case sig.SendData():

@@ -55,11 +55,13 @@ async def test_two_browsers_and_python_in_a_room_hear_each_other_and_follow_who_
     await connect_browser(sam, stack, "sam")
     await sam.page.evaluate("harness.joinRoom('standup')")
     assert (await browser_event(sam, "room-joined"))["detail"]["participants"] == [
-        {"identity": "rita", "displayName": "Rita Example"}
+        {"identity": "rita", "displayName": "Rita Example", "muted": False, "camera": False}
     ]
     assert (await browser_event(rita, "participant-joined"))["detail"]["participant"] == {
         "identity": "sam",
         "displayName": "Sam Example",
+        "muted": False,
+        "camera": False,
     }
 
     tom = await RtcClient.connect(stack.ready["mediaUrl"], webrtc_token(stack, "tom"))
@@ -94,6 +96,9 @@ async def test_two_browsers_and_python_in_a_room_hear_each_other_and_follow_who_
         muted_at = await sam.page.evaluate("Date.now()")
         await sam.page.evaluate("harness.mute(true)")
         await browser_events(rita, "participant-stopped-talking", where=f"{participant_is('sam')} && e.at > {muted_at}")
+        muted = await browser_events(rita, "participant-media-changed", where=participant_is("sam"))
+        assert muted[-1]["detail"]["participant"]["muted"] is True  # the others learn that sam muted
+        assert room.participants["sam"].muted  # and so does the Python SDK
         await asyncio.sleep(0.5)
         assert (await hears_tones(rita, MICROPHONE_TONE_HZ))[0] < 20  # sam's microphone is silent now
         room.mute(False)

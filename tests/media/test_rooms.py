@@ -141,3 +141,31 @@ async def test_after_a_network_cut_a_participant_rejoins_its_seat_and_is_heard_a
         await ann.close()
         await ben.close()
         await proxy.stop()
+
+
+async def test_the_others_hear_when_a_participant_mutes_and_unmutes(node):
+    _, url = node
+    ann = await RtcClient.connect(url, token("ann", name="Ann"))
+    ben = await RtcClient.connect(url, token("ben", name="Ben"))
+    try:
+        ann_room = await ann.join_room("huddle", audio_source=ToneSource(600))
+        ben_room = await ben.join_room("huddle", audio_source=ToneSource(1000))
+        await asyncio.gather(ann_room.media_connected(), ben_room.media_connected())
+        ann_room.mute()
+        changed = await asyncio.wait_for(_next_of(ben_room.events, sig.ParticipantMediaChanged), 5)
+        assert (changed.participant.identity, changed.participant.muted) == ("ann", True)
+        assert ben_room.participants["ann"].muted
+        ann_room.mute(False)
+        changed = await asyncio.wait_for(_next_of(ben_room.events, sig.ParticipantMediaChanged), 5)
+        assert changed.participant.muted is False
+        late = await RtcClient.connect(url, token("cat", name="Cat"))
+        try:
+            ben_room.mute()
+            await asyncio.wait_for(_next_of(ann_room.events, sig.ParticipantMediaChanged), 5)
+            cat_room = await late.join_room("huddle")
+            assert cat_room.participants["ben"].muted and not cat_room.participants["ann"].muted  # state on joining
+        finally:
+            await late.close()
+    finally:
+        await ann.close()
+        await ben.close()

@@ -95,6 +95,7 @@ const ROOM_EVENTS = [
   "error",
   "participant-joined",
   "participant-left",
+  "participant-media-changed",
   "participant-started-talking",
   "participant-stopped-talking",
   "remote-audio-added",
@@ -885,9 +886,11 @@ export class RoomCall extends Emitter {
     return this._local.muted();
   }
 
-  /** Stop (true) or resume (false) sending microphone audio; the others hear silence from you. */
-  mute(shouldMute) {
-    return this._local.mute(shouldMute);
+  /** Stop (true) or resume (false) sending microphone audio; the others hear silence from you and get
+   * `participant-media-changed`. */
+  async mute(shouldMute) {
+    await this._local.mute(shouldMute);
+    if (this._id) this._rtc._send({ type: "media_state", callId: this._id, muted: this._local.muted() });
   }
 
   /** Capture from another microphone, mid-room; mute state stays. */
@@ -942,6 +945,8 @@ export class RoomCall extends Emitter {
     const participant = Object.freeze({
       identity: message.participant.identity,
       displayName: message.participant.displayName || message.participant.identity,
+      muted: Boolean(message.participant.muted),
+      camera: Boolean(message.participant.camera),
     });
     switch (message.type) {
       case "participant_joined":
@@ -952,6 +957,9 @@ export class RoomCall extends Emitter {
         return this._emit("participant-left", { participant });
       case "participant_talking":
         return this._emit(`participant-${message.talking ? "started" : "stopped"}-talking`, { participant });
+      case "participant_media_changed":
+        this._participants.set(participant.identity, participant);
+        return this._emit("participant-media-changed", { participant });
       default:
         return;
     }
@@ -1296,6 +1304,7 @@ export class SwitchboardRtc extends Emitter {
       case "participant_joined":
       case "participant_left":
       case "participant_talking":
+      case "participant_media_changed":
         return call instanceof RoomCall && call._onParticipant(message);
       case "data":
         return call instanceof WebrtcCall && call.dataChannel()._onData(message);

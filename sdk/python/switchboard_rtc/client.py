@@ -296,7 +296,12 @@ class RtcClient:
                 future = self._pending.get(message.requestId)
                 if future is not None and not future.done():
                     future.set_result(message.callId)
-            case sig.ParticipantJoined() | sig.ParticipantLeft() | sig.ParticipantTalking():
+            case (
+                sig.ParticipantJoined()
+                | sig.ParticipantLeft()
+                | sig.ParticipantTalking()
+                | sig.ParticipantMediaChanged()
+            ):
                 room_call = self._call(message.callId)
                 assert isinstance(room_call, RoomCall)
                 room_call.on_participant(message)

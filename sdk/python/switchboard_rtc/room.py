@@ -11,7 +11,7 @@ from switchboard_rtc.call import Call
 if TYPE_CHECKING:
     from switchboard_rtc.client import RtcClient
 
-ParticipantEvent = sig.ParticipantJoined | sig.ParticipantLeft | sig.ParticipantTalking
+ParticipantEvent = sig.ParticipantJoined | sig.ParticipantLeft | sig.ParticipantTalking | sig.ParticipantMediaChanged
 
 
 class RoomCall(Call):
@@ -21,7 +21,15 @@ class RoomCall(Call):
         self.participants: dict[str, sig.Participant] = {p.identity: p for p in participants}
         self.talking: set[str] = set()
         self.events: asyncio.Queue[ParticipantEvent] = asyncio.Queue()
+        self._state_sends: set[asyncio.Future[None]] = set()
         self.on_established()
+
+    def mute(self, muted: bool = True) -> None:
+        """Stop (or resume) sending audio; the others in the room get participant_media_changed."""
+        super().mute(muted)
+        task = asyncio.ensure_future(self.client.send(sig.MediaState(callId=self.id, muted=muted)))
+        self._state_sends.add(task)
+        task.add_done_callback(self._state_sends.discard)
 
     async def leave(self) -> None:
         await self.client.send(sig.LeaveRoom(callId=self.id))
@@ -40,4 +48,6 @@ class RoomCall(Call):
                 self.talking.discard(identity)
             case sig.ParticipantTalking():
                 (self.talking.add if event.talking else self.talking.discard)(identity)
+            case sig.ParticipantMediaChanged():
+                self.participants[identity] = event.participant
         self.events.put_nowait(event)
