@@ -134,3 +134,4 @@ EVENT_SOURCES: tuple[EventSourceSpec, ...] = (
 )
 
 BUCKET = "media"
+BUCKET_SETTING = "SWITCHBOARD_BUCKET"  # the settings model's `bucket`

@@ -1,6 +1,6 @@
 """Least privilege, as data: what each Chalice function, and the media node's task, may touch. `control_plane` turns
 it into one IAM role per function, `media_fleet` into the task role, with grants scoped to the named tables, queues
-and secret (`grant`), plus their own log groups.
+and secret (`grant`), plus their own log groups. Bucket access is per key prefix pattern, never the whole bucket.
 
 Read from the code paths each function runs (app.py's consumers and the routes' services; the media node's calls
 through `chalicelib.calls.service`); when one starts using a new table or queue, it fails with AccessDenied until it
@@ -12,16 +12,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from aws_cdk import aws_iam as iam
+
 from infra.resources import DEAD_LETTER_QUEUE, DELIVERY_QUEUE, TABLES
 
 if TYPE_CHECKING:
-    from aws_cdk import aws_iam as iam
+    from aws_cdk import aws_s3 as s3
 
     from infra.cdk.keys import KeysSecret
     from infra.cdk.messaging import Queues
     from infra.cdk.storage import Tables
 
 API_HANDLER = "api_handler"  # Chalice's name for the function behind the REST API
+# Uploaded audio files: `chalicelib.files.repository` keys them `<accountId>/files/<fileId>.<wav|mp3>`.
+AUDIO_FILES = "*/files/*"
 
 
 @dataclass(frozen=True)
@@ -33,16 +37,20 @@ class FunctionAccess:
     consume_queues: tuple[str, ...] = ()  # receive, delete, change visibility
     read_streams: tuple[str, ...] = ()  # tables whose stream the function consumes
     read_keys: bool = False
+    read_objects: tuple[str, ...] = ()  # media bucket key patterns: GetObject
+    write_objects: tuple[str, ...] = ()  # media bucket key patterns: PutObject, GetObject, DeleteObject
 
 
 _SUBSCRIPTION_TABLES = ("subscriptions", "subscription-profiles", "subscription-security")
 
 ACCESS: dict[str, FunctionAccess] = {
-    # Every REST route: accounts, keys, subscriptions, the delivery log, dead-letter replay, events into the outbox.
+    # Every REST route: accounts, keys, subscriptions, the delivery log, dead-letter replay, events into the outbox,
+    # calls and their configurations; the Files API stores, reads back and deletes the uploaded audio.
     API_HANDLER: FunctionAccess(
         write_tables=tuple(spec.base_name for spec in TABLES),
         send_queues=(DELIVERY_QUEUE,),
         read_keys=True,
+        write_objects=(AUDIO_FILES,),
     ),
     # Outbox stream -> matching subscriptions -> one message per subscription on the delivery queue.
     "fan_out_events": FunctionAccess(
@@ -69,15 +77,22 @@ ACCESS: dict[str, FunctionAccess] = {
 # then commits it with its outbox events and the per-stream sequence counters in one transaction
 # (`chalicelib.events.outbox.publish`: BatchGetItem on the counters, TransactWriteItems over all three tables).
 # It puts its heartbeat in the node registry (`chalicelib.media_nodes.service.heartbeat`) and reads the keys secret
-# for the token key it verifies WebRTC tokens with.
+# for the token key it verifies WebRTC tokens with. Playing an uploaded file (`chalicelib.files.service.open_file`)
+# reads its item (consistent GetItem on audio-files) and then its object. Application calls only name their calls
+# configuration (`start_application_call` does not read it), so calls-configurations and media-stream-configs stay
+# out of reach.
 MEDIA_NODE = FunctionAccess(
+    read_tables=("audio-files",),
     write_tables=("calls", "event-sequences"),
     write_only_tables=("outbox", "media-nodes"),
     read_keys=True,
+    read_objects=(AUDIO_FILES,),
 )
 
 
-def grant(access: FunctionAccess, role: iam.IGrantable, tables: Tables, queues: Queues, keys: KeysSecret) -> None:
+def grant(
+    access: FunctionAccess, role: iam.IGrantable, tables: Tables, queues: Queues, keys: KeysSecret, bucket: s3.IBucket
+) -> None:
     """Turn `access` into grants on the named resources only."""
     for table in access.read_tables:
         tables[table].grant_read_data(role)
@@ -93,3 +108,16 @@ def grant(access: FunctionAccess, role: iam.IGrantable, tables: Tables, queues: 
         queues[queue].grant_consume_messages(role)
     if access.read_keys:
         keys.secret.grant_read(role)
+    # Object actions only (no ListBucket, no tagging, ACLs or versions): what boto3's put/get/delete_object need. The
+    # bucket is SSE-S3 encrypted, so no KMS grant goes with them.
+    if access.write_objects:
+        _grant_objects(role, bucket, ["s3:PutObject", "s3:GetObject", "s3:DeleteObject"], access.write_objects)
+    readable = tuple(pattern for pattern in access.read_objects if pattern not in access.write_objects)
+    if readable:
+        _grant_objects(role, bucket, ["s3:GetObject"], readable)
+
+
+def _grant_objects(role: iam.IGrantable, bucket: s3.IBucket, actions: list[str], patterns: tuple[str, ...]) -> None:
+    iam.Grant.add_to_principal(
+        grantee=role, actions=actions, resource_arns=[bucket.arn_for_objects(pattern) for pattern in patterns]
+    )

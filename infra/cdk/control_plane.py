@@ -26,6 +26,7 @@ from typing import Any
 from aws_cdk import Fn, RemovalPolicy, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sam as sam
 from chalice.cdk import Chalice
 from chalice.utils import to_cfn_resource_name
@@ -38,7 +39,7 @@ from infra.cdk.config import DeploymentConfig
 from infra.cdk.keys import KeysSecret
 from infra.cdk.messaging import Queues
 from infra.cdk.storage import Tables
-from infra.resources import EVENT_SOURCES, QUEUE_URL_SETTINGS
+from infra.resources import BUCKET_SETTING, EVENT_SOURCES, QUEUE_URL_SETTINGS
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 REST_API = "RestAPI"
@@ -88,6 +89,7 @@ class ControlPlane(Construct):
         tables: Tables,
         queues: Queues,
         keys: KeysSecret,
+        bucket: s3.IBucket,
         public_base_url: str | None,
     ):
         super().__init__(scope, id)
@@ -101,10 +103,10 @@ class ControlPlane(Construct):
             f"https://${{{REST_API}}}.execute-api.${{AWS::Region}}.${{AWS::URLSuffix}}/{self.stage}"
         )
         self.public_base_url = public_base_url or self.default_url
-        self.environment = self._environment(queues, keys)
+        self.environment = self._environment(queues, keys, bucket)
         self.roles: dict[str, iam.Role] = {}
         for function, access in ACCESS.items():
-            self._configure_function(function, access, tables, queues, keys)
+            self._configure_function(function, access, tables, queues, keys, bucket)
         self._configure_api()
 
     def _stage_config(self) -> dict[str, Any]:
@@ -117,13 +119,14 @@ class ControlPlane(Construct):
             "lambda_memory_size": _MEMORY_MB,
         }
 
-    def _environment(self, queues: Queues, keys: KeysSecret) -> dict[str, str]:
+    def _environment(self, queues: Queues, keys: KeysSecret, bucket: s3.IBucket) -> dict[str, str]:
         """What every function (and later every media task) carries; checked against REQUIRED_ENVIRONMENT."""
         environment = {
             "SWITCHBOARD_STAGE": self.config.stage,
             "SWITCHBOARD_TABLE_PREFIX": self.config.table_prefix,
             PUBLIC_BASE_URL_SETTING: self.public_base_url,
             KEYS_SECRET_SETTING: keys.secret.secret_arn,
+            BUCKET_SETTING: bucket.bucket_name,  # audio files: uploaded through the API, played by the media nodes
             **{setting: queues[queue].queue_url for queue, setting in QUEUE_URL_SETTINGS.items()},
         }
         missing = set(REQUIRED_ENVIRONMENT) - set(environment)
@@ -139,7 +142,13 @@ class ControlPlane(Construct):
         return resource
 
     def _configure_function(
-        self, function: str, access: FunctionAccess, tables: Tables, queues: Queues, keys: KeysSecret
+        self,
+        function: str,
+        access: FunctionAccess,
+        tables: Tables,
+        queues: Queues,
+        keys: KeysSecret,
+        bucket: s3.IBucket,
     ) -> None:
         name = self.function_name(function)
         resource = self.function(function)
@@ -163,7 +172,7 @@ class ControlPlane(Construct):
         role.add_to_policy(
             iam.PolicyStatement(actions=["xray:PutTraceSegments", "xray:PutTelemetryRecords"], resources=["*"])
         )
-        grant(access, role, tables, queues, keys)
+        grant(access, role, tables, queues, keys, bucket)
         if access.read_streams:
             queues.stream_failures.grant_send_messages(role)  # the stream mapping's on-failure destination
         self.roles[function] = role
@@ -177,8 +186,9 @@ class ControlPlane(Construct):
                 for key, value in spec.settings_env.items():
                     resource.add_property_override(f"Environment.Variables.{key}", value)
         resource.add_property_override("Timeout", _TIMEOUTS[function])
-        # The role's policy must exist before the function runs (and before Lambda validates its event sources).
-        resource.node.add_dependency(self.policy(function))
+        # The role's policies must exist before the function runs (and before Lambda validates its event sources):
+        # its default policy and, when that outgrows IAM's inline size, the managed overflow policies CDK splits off.
+        resource.node.add_dependency(role)
         resource.node.add_dependency(log_group)
 
     def policy(self, function: str) -> iam.Policy:

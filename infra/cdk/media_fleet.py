@@ -37,6 +37,7 @@ from aws_cdk import aws_elasticloadbalancingv2 as elbv2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_route53 as route53
+from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
@@ -72,6 +73,7 @@ class MediaFleet(Construct):
         tables: Tables,
         queues: Queues,
         keys: KeysSecret,
+        bucket: s3.IBucket,
     ):
         super().__init__(scope, id)
         if not config.media.ice_servers and not config.media.ice_servers_secret_arn:
@@ -92,8 +94,9 @@ class MediaFleet(Construct):
             traffic_type=ec2.FlowLogTrafficType.REJECT,
             destination=ec2.FlowLogDestination.to_cloud_watch_logs(self._log_group("FlowLogs")),
         )
-        # Call records and events stay on AWS's network, and cost no data transfer.
+        # Call records, events and the audio files nodes play stay on AWS's network, and cost no data transfer.
         self.vpc.add_gateway_endpoint("DynamoDb", service=ec2.GatewayVpcEndpointAwsService.DYNAMODB)
+        self.vpc.add_gateway_endpoint("S3", service=ec2.GatewayVpcEndpointAwsService.S3)
         self.load_balancer = self._load_balancer()
         if media.domain:
             self.url = f"https://{media.domain.name}"
@@ -106,7 +109,7 @@ class MediaFleet(Construct):
             assumed_by=iam.ServicePrincipal("ecs-tasks.amazonaws.com"),
             description=f"Switchboard {config.stage} media node: only what access.MEDIA_NODE grants it",
         )
-        grant(MEDIA_NODE, self.task_role, tables, queues, keys)
+        grant(MEDIA_NODE, self.task_role, tables, queues, keys, bucket)
         # PutMetricData has no resource-level permissions; the condition pins it to the platform's own namespace.
         self.task_role.add_to_policy(
             iam.PolicyStatement(

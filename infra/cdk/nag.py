@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from aws_cdk import Acknowledgment, Validations
 from constructs import IConstruct
 
-from infra.cdk.access import ACCESS
+from infra.cdk.access import ACCESS, MEDIA_NODE, FunctionAccess
 from infra.resources import TABLES
 
 if TYPE_CHECKING:
@@ -24,6 +24,19 @@ _INDEXED_TABLES = {spec.base_name: bool(spec.indexes) for spec in TABLES}
 
 def _acknowledge(construct: IConstruct, rule: str, reason: str) -> None:
     Validations.of(construct).acknowledge(Acknowledgment(id=f"{PACK}{rule}", reason=reason))
+
+
+def _acknowledge_object_patterns(stack: SwitchboardStack, policy: IConstruct, access: FunctionAccess) -> None:
+    """Object grants name key patterns (`<accountId>/files/*`): the account id is data, so the pattern needs '*'."""
+    bucket = stack.resolve(stack.get_logical_id(stack.media.bucket.node.default_child))  # type: ignore[arg-type]
+    for pattern in sorted(set(access.read_objects + access.write_objects)):
+        _acknowledge(
+            policy,
+            f"AwsSolutions-IAM5[Resource::<{bucket}.Arn>/{pattern}]",
+            f"Object actions only, on the media bucket's keys matching {pattern}: audio files are keyed "
+            "<accountId>/files/<fileId>, one prefix per account, so the account is a wildcard; no other prefix "
+            "(recordings, temporary objects) and no bucket-level action is granted.",
+        )
 
 
 def suppress_findings(stack: SwitchboardStack) -> None:
@@ -46,7 +59,8 @@ def suppress_findings(stack: SwitchboardStack) -> None:
         "which the application does not do yet. The seed is generated once, at stack creation.",
     )
     for function, access in ACCESS.items():
-        policy = stack.control_plane.roles[function].node.find_child("DefaultPolicy")
+        role = stack.control_plane.roles[function]
+        policy = role.node.find_child("DefaultPolicy")
         # X-Ray's PutTraceSegments/PutTelemetryRecords and DynamoDB's ListStreams accept no resource but "*".
         _acknowledge(
             policy,
@@ -65,11 +79,13 @@ def suppress_findings(stack: SwitchboardStack) -> None:
                 f"Queries through the secondary indexes of {table_name} (the function's own table): index ARNs are "
                 "the table ARN plus /index/<name>, and the grant covers that table's indexes only.",
             )
+        _acknowledge_object_patterns(stack, role, access)  # the role: its statements may overflow the default policy
     _suppress_media_fleet(stack)
 
 
 def _suppress_media_fleet(stack: SwitchboardStack) -> None:
     fleet = stack.media_fleet
+    _acknowledge_object_patterns(stack, fleet.task_role, MEDIA_NODE)
     _acknowledge(
         fleet.task_role.node.find_child("DefaultPolicy"),
         "AwsSolutions-IAM5[Resource::*]",

@@ -45,6 +45,7 @@ class SwitchboardStack(Stack):
             tables=self.tables,
             queues=self.queues,
             keys=self.keys,
+            bucket=self.media.bucket,
             public_base_url=f"https://{public_domain.name}" if public_domain else None,
         )
         self.platform_environment = self.control_plane.environment
@@ -59,6 +60,7 @@ class SwitchboardStack(Stack):
             tables=self.tables,
             queues=self.queues,
             keys=self.keys,
+            bucket=self.media.bucket,
         )
         api_url = self.control_plane.default_url
         call_link_url = self.control_plane.public_base_url

@@ -15,7 +15,7 @@ import boto3
 from moto.server import ThreadedMotoServer
 
 from chalicelib.core.crypto import new_key_material
-from infra.resources import BUCKET, QUEUE_URL_SETTINGS, QUEUES, TABLES, TableSpec
+from infra.resources import BUCKET, BUCKET_SETTING, QUEUE_URL_SETTINGS, QUEUES, TABLES, TableSpec
 
 FAKE_CREDENTIALS = {
     "AWS_ACCESS_KEY_ID": "local",
@@ -161,5 +161,5 @@ def provision(prefix: str) -> dict[str, str]:
     )
     environment = {QUEUE_URL_SETTINGS[name]: url for name, url in urls.items()}
     environment["SWITCHBOARD_KEYS_SECRET_ID"] = secret["ARN"]
-    environment["SWITCHBOARD_BUCKET"] = prefix + BUCKET
+    environment[BUCKET_SETTING] = prefix + BUCKET
     return environment

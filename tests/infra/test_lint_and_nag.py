@@ -49,6 +49,7 @@ def test_nag_reads_the_real_stack_and_each_acknowledgement_is_needed(synthesized
     for path in ("MediaFleet/TaskRole/DefaultPolicy", "MediaFleet/Task/ExecutionRole/DefaultPolicy"):
         assert f"dev/{path}/Resource" in report
     assert "/index/*]'" in report
+    assert "/*/files/*]'" in report  # the audio-file object grants (API handler and media node)
 
 
 def test_cdk_nag_fails_synthesis_on_an_unacknowledged_finding(tmp_path):

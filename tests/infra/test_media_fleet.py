@@ -52,6 +52,11 @@ def _table_id(template: dict[str, Any], base_name: str) -> str:
     )
 
 
+def _bucket_id(template: dict[str, Any]) -> str:
+    (logical, _) = _one(template, "AWS::S3::Bucket")
+    return logical
+
+
 def _signalling_url(template: dict[str, Any]) -> Any:
     return template["Outputs"]["SignallingUrl"]["Value"]
 
@@ -63,7 +68,8 @@ def test_the_task_role_writes_only_the_call_tables_and_reads_only_the_keys(templ
     task_role = _one(template, "AWS::ECS::TaskDefinition")[1]["TaskRoleArn"]["Fn::GetAtt"][0]
     statements = _role_statements(template, task_role)
     resources = [json.dumps(statement["Resource"], sort_keys=True) for statement in statements]
-    tables = {base: _table_id(template, base) for base in ("calls", "event-sequences", "outbox", "media-nodes")}
+    bases = ("calls", "event-sequences", "outbox", "media-nodes", "audio-files")
+    tables = {base: _table_id(template, base) for base in bases}
     for base, logical in tables.items():
         assert any(logical in resource for resource in resources), base
     other_tables = {
@@ -81,6 +87,17 @@ def test_the_task_role_writes_only_the_call_tables_and_reads_only_the_keys(templ
         assert "dynamodb:PutItem" in actions and not {"dynamodb:GetItem", "dynamodb:Query", "dynamodb:Scan"} & actions
     (secret,) = [statement for statement in statements if "KeysSecret" in json.dumps(statement["Resource"])]
     assert secret["Action"] == ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"]
+    # audio files are read (their item, then their object under the files prefix), never written
+    audio_actions = {
+        action
+        for statement in statements
+        if tables["audio-files"] in json.dumps(statement["Resource"])
+        for action in statement["Action"]
+    }
+    assert "dynamodb:GetItem" in audio_actions and not {"dynamodb:PutItem", "dynamodb:DeleteItem"} & audio_actions
+    (objects,) = [statement for statement in statements if "s3:" in json.dumps(statement["Action"])]
+    assert objects["Action"] == "s3:GetObject"
+    assert objects["Resource"] == {"Fn::Join": ["", [{"Fn::GetAtt": [_bucket_id(template), "Arn"]}, "/*/files/*"]]}
     # the one "*" resource is PutMetricData, held to the load metric's namespace
     (star,) = [statement for statement in statements if statement["Resource"] == "*"]
     assert star["Action"] == "cloudwatch:PutMetricData"
@@ -113,6 +130,7 @@ def test_the_task_sets_every_required_variable_and_the_nodes_own(template):
     environment = _environment(template)
     assert environment["SWITCHBOARD_TABLE_PREFIX"] == PREFIX
     assert environment["SWITCHBOARD_KEYS_SECRET_ID"] == {"Ref": "KeysSecret88F3B70F"}
+    assert environment["SWITCHBOARD_BUCKET"] == {"Ref": _bucket_id(template)}
     assert environment["SWITCHBOARD_MEDIA_HOST"] == "0.0.0.0"
     assert environment["SWITCHBOARD_MEDIA_PORT"] == str(MEDIA_PORT)
     assert environment["AWS_REGION"] == environment["AWS_DEFAULT_REGION"] == "eu-west-1"

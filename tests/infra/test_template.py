@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import json
 from typing import Any
 
 from chalicelib.core.settings import REQUIRED_ENVIRONMENT
@@ -191,6 +192,59 @@ def test_every_role_is_scoped_to_its_own_function(template):
         "ecs-tasks.amazonaws.com": 2,
         "vpc-flow-logs.amazonaws.com": 1,
     }
+
+
+# --- the media bucket: audio files through the API -------------------------------------------------------------
+
+
+def _bucket(template: dict[str, Any]) -> str:
+    ((logical, _),) = checks.resources(template, "AWS::S3::Bucket")
+    return str(logical)
+
+
+def _statements_of(template: dict[str, Any], function: str) -> list[dict[str, Any]]:
+    """Every statement attached to a function's role: its default policy and any managed overflow policy."""
+    role = template["Resources"][function]["Properties"]["Role"]["Fn::GetAtt"][0]
+    statements: list[dict[str, Any]] = []
+    for _, properties in checks.resources(template, "AWS::IAM::Policy", "AWS::IAM::ManagedPolicy"):
+        if {"Ref": role} in properties.get("Roles", []):
+            statements += properties["PolicyDocument"]["Statement"]
+    return statements
+
+
+def _object_statements(template: dict[str, Any], function: str) -> list[dict[str, Any]]:
+    return [s for s in _statements_of(template, function) if "s3:" in json.dumps(s["Action"])]
+
+
+def test_every_function_names_the_media_bucket(template):
+    for _, properties in checks.resources(template, *checks.FUNCTION_TYPES):
+        assert properties["Environment"]["Variables"]["SWITCHBOARD_BUCKET"] == {"Ref": _bucket(template)}
+
+
+def test_the_api_puts_reads_and_deletes_only_audio_file_objects(template):
+    (objects,) = _object_statements(template, "APIHandler")
+    assert objects["Action"] == ["s3:PutObject", "s3:GetObject", "s3:DeleteObject"]
+    assert objects["Resource"] == {"Fn::Join": ["", [{"Fn::GetAtt": [_bucket(template), "Arn"]}, "/*/files/*"]]}
+    # the consumers never touch the bucket
+    assert all(_object_statements(template, consumer) == [] for consumer in CONSUMERS)
+    # the API reaches the new tables (audio files, calls and media-stream configurations)
+    resources = json.dumps([s["Resource"] for s in _statements_of(template, "APIHandler")])
+    for base in ("audio-files", "calls-configurations", "media-stream-configs"):
+        logical = next(
+            k for k, p in checks.resources(template, "AWS::DynamoDB::Table") if p["TableName"] == PREFIX + base
+        )
+        assert logical in resources, base
+
+
+def test_each_function_waits_for_all_of_its_roles_policies(template):
+    for logical, properties in checks.resources(template, *checks.FUNCTION_TYPES):
+        role = properties["Role"]["Fn::GetAtt"][0]
+        policies = {
+            policy
+            for policy, p in checks.resources(template, "AWS::IAM::Policy", "AWS::IAM::ManagedPolicy")
+            if {"Ref": role} in p.get("Roles", [])
+        }
+        assert policies and policies <= set(template["Resources"][logical].get("DependsOn", [])), logical
 
 
 # --- the template can be deployed at all ----------------------------------------------------------------------
