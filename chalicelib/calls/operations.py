@@ -82,10 +82,8 @@ def _on_node(record: CallRecord, operation: str, *args: str, body: control._Body
     try:
         if operation == "hangup":
             client.hangup(record.call_id, *args)
-        elif operation in ("play", "capture-dtmf", "send-dtmf", "stop-play"):
-            client.perform(record.call_id, operation, body)
         else:
-            client.action(record.call_id, operation)
+            client.action(record.call_id, operation, body)
     except MediaNodeError as error:
         if error.status == 404:
             raise CallNotFound(record.call_id) from error

@@ -10,6 +10,8 @@ import httpx
 from chalicelib.contract import control
 from chalicelib.core.settings import key_material
 
+CALL_ACTIONS = frozenset({"send-ringing", "pre-answer", "answer", "play", "stop-play", "capture-dtmf", "send-dtmf"})
+
 
 class MediaNodeError(Exception):
     def __init__(self, status: int, body: str) -> None:
@@ -70,28 +72,27 @@ class MediaNodeClient:
         response = self._request("POST", "/calls", body.model_dump_json().encode())
         return control.ActionResult.model_validate_json(response.content)
 
-    def action(self, call_id: str, action: str) -> control.ActionResult:
-        """An application call's `send-ringing`, `pre-answer` or `answer`."""
-        if action not in ("send-ringing", "pre-answer", "answer"):
+    def action(self, call_id: str, action: str, request: control._Body | None = None) -> control.ActionResult:
+        """POST an action on a call with its contract body: `send-ringing`, `pre-answer`, `answer` (no body),
+        `play`, `stop-play`, `capture-dtmf`, `send-dtmf`."""
+        if action not in CALL_ACTIONS:
             raise ValueError(f"unknown action {action}")
-        return control.ActionResult.model_validate_json(self._request("POST", f"/calls/{call_id}/{action}").content)
+        body = request.model_dump_json(exclude_none=True).encode() if request is not None else b""
+        return control.ActionResult.model_validate_json(
+            self._request("POST", f"/calls/{call_id}/{action}", body).content
+        )
 
     def play(self, call_id: str, request: control.PlayRequest) -> control.ActionResult:
-        return self.perform(call_id, "play", request)
+        return self.action(call_id, "play", request)
 
     def stop_play(self, call_id: str) -> control.ActionResult:
-        return self.perform(call_id, "stop-play", None)
+        return self.action(call_id, "stop-play", None)
 
     def capture_dtmf(self, call_id: str, request: control.CaptureDtmfRequest) -> control.ActionResult:
-        return self.perform(call_id, "capture-dtmf", request)
+        return self.action(call_id, "capture-dtmf", request)
 
     def send_dtmf(self, call_id: str, request: control.SendDtmfRequest) -> control.ActionResult:
-        return self.perform(call_id, "send-dtmf", request)
-
-    def perform(self, call_id: str, path: str, request: control._Body | None) -> control.ActionResult:
-        """POST an action on a call (`play`, `stop-play`, `capture-dtmf`, `send-dtmf`) with its contract body."""
-        body = request.model_dump_json(exclude_none=True).encode() if request is not None else b""
-        return control.ActionResult.model_validate_json(self._request("POST", f"/calls/{call_id}/{path}", body).content)
+        return self.action(call_id, "send-dtmf", request)
 
     def hangup(self, call_id: str, error_code: str = "NORMAL_HANGUP") -> control.ActionResult:
         body = control.HangupRequest(errorCode=error_code).model_dump_json().encode()

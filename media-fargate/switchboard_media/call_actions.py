@@ -212,9 +212,6 @@ class CallActions:
 
     # --- events and the end -------------------------------------------------------------------------------
 
-    def failed(self, action_type: str, error: Exception) -> None:
-        self._emit("ERROR", {"actionType": action_type, "errorCode": type(error).__name__, "errorDetails": str(error)})
-
     def _emit(self, event_type: str, properties: dict[str, Any]) -> None:
         task = asyncio.ensure_future(self._write(event_type, properties))
         self._tasks.add(task)
