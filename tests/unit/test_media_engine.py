@@ -132,12 +132,14 @@ def test_the_playout_queue_grows_with_jitter_and_drops_what_piles_up():
         audio.push(packet(n, n * 960, payloads[n]), at)
     assert audio.jitter > 0.02
     assert audio.depth >= 3
-    burst = AudioInput(OPUS)
+    heard: list[np.ndarray] = []
+    burst = AudioInput(OPUS, heard.append)
     for n in range(12):
         burst.push(packet(n, n * 960, payloads[n]), 1.0)  # 12 frames at once after a stall
     burst.take(1.0)
     assert burst.queued <= burst.depth + 1
     assert burst.dropped > 0
+    assert len(heard) == 12  # listeners (DTMF, recording) still got every frame the playout queue dropped
 
 
 class Output:

@@ -70,7 +70,7 @@ class Member:
     audience: frozenset[str] | None = None  # who hears this member; None: everyone
     muted: bool = False  # heard by nobody
     deaf: bool = False  # hears nothing
-    listeners: list[PcmListener] = field(default_factory=list)  # what this member says, decoded
+    listeners: list[PcmListener] = field(default_factory=list)  # what this member says, every frame as decoded
     voice: Voice = field(default_factory=Voice)
     talking_events: bool = True
 
@@ -121,9 +121,13 @@ class AudioGraph:
         """The packet sink that feeds `name`'s input (for an InboundTap)."""
         member = self.add(name)
 
+        def heard(frame: np.ndarray) -> None:
+            for listener in member.listeners:
+                listener(frame)
+
         async def push(packet: RtpPacket, codec: RTCRtpCodecParameters) -> None:
             if member.input is None or member.input.codec is not codec:
-                member.input = AudioInput(codec)
+                member.input = AudioInput(codec, heard)
             member.input.push(packet, asyncio.get_running_loop().time())
 
         return push
@@ -145,9 +149,7 @@ class AudioGraph:
         if frames:
             stack = np.stack(list(frames.values())).astype(np.float32)
             levels = _levels(stack)
-            for (member, frame), level in zip(frames.items(), levels, strict=True):
-                for listener in member.listeners:
-                    listener(frame)
+            for member, level in zip(frames, levels, strict=True):
                 if level >= ACTIVE_DBOV:
                     active.append(member)
                 self._voice(member, level)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from collections import deque
+from collections.abc import Callable
 
 import numpy as np
 from aiortc.rtcrtpparameters import RTCRtpCodecParameters
@@ -28,8 +29,11 @@ def _ahead(a: int, b: int) -> int:
 
 
 class AudioInput:
-    def __init__(self, codec: RTCRtpCodecParameters) -> None:
+    def __init__(self, codec: RTCRtpCodecParameters, on_frame: Callable[[np.ndarray], None] | None = None) -> None:
+        """`on_frame` hears every decoded frame, in order, as it is decoded (before the playout queue may drop
+        frames that piled up: a DTMF detector or a recorder must not lose what a late tick skips)."""
         self.codec = codec
+        self._on_frame = on_frame
         self._decoder = AudioDecoder(codec)
         self._frames: deque[np.ndarray] = deque()
         self._next_seq: int | None = None
@@ -90,7 +94,11 @@ class AudioInput:
     def _decode(self, packet: RtpPacket) -> None:
         self._next_seq = (packet.sequence_number + 1) & 0xFFFF
         if packet.payload:
-            self._frames.extend(self._decoder.decode(packet.payload, packet.timestamp))
+            frames = self._decoder.decode(packet.payload, packet.timestamp)
+            self._frames.extend(frames)
+            if self._on_frame is not None:
+                for frame in frames:
+                    self._on_frame(frame)
 
     def _release_held(self) -> None:
         while self._next_seq in self._held:
