@@ -59,6 +59,7 @@ _isolation_lock = threading.RLock()
 def isolate_dynamodb_transactions() -> None:
     from moto.dynamodb.models import DynamoDBBackend
 
+    _keep_streams_across_failed_transactions(DynamoDBBackend)
     for name in ISOLATED_OPERATIONS:
         operation = getattr(DynamoDBBackend, name)
         if getattr(operation, "_switchboard_isolated", False):
@@ -70,6 +71,37 @@ def isolate_dynamodb_transactions() -> None:
 
         locked._switchboard_isolated = True  # type: ignore[attr-defined]
         setattr(DynamoDBBackend, name, locked)
+
+
+def _keep_streams_across_failed_transactions(backend: Any) -> None:
+    """A failed transaction makes moto put back deep copies of the tables it touched, streams included: the stream
+    a reader iterates is then orphaned (it never sees another record: a conditional-write conflict on the outbox's
+    table silenced the pipeline), and the copy hides nothing of what the failure appended. Put the live stream back
+    on the restored table, without the failed transaction's records."""
+    if getattr(backend, "_switchboard_streams_kept", False):
+        return
+    operation = backend.transact_write_items
+
+    def keeping(self: Any, *args: Any, **kwargs: Any) -> Any:
+        with _isolation_lock:  # (re-entrant: the isolating wrapper holds it already)
+            shards = {
+                name: (table.stream_shard, len(table.stream_shard.items))
+                for name, table in self.tables.items()
+                if getattr(table, "stream_shard", None) is not None
+            }
+            try:
+                return operation(self, *args, **kwargs)
+            except Exception:
+                for name, (shard, length) in shards.items():
+                    table = self.tables.get(name)
+                    if table is not None and table.stream_shard is not shard:
+                        del shard.items[length:]
+                        shard.table = table
+                        table.stream_shard = shard
+                raise
+
+    backend.transact_write_items = keeping
+    backend._switchboard_streams_kept = True
 
 
 def start_moto(port: int = 0) -> EmbeddedAws:
