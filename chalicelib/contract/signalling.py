@@ -10,11 +10,12 @@
     hangup {callId}                                  answered_elsewhere {callId}
     data {callId, messageId, text, to?}              data {callId, messageId, from, text, direct}
     data_received {callId, messageId}                data_delivered {callId, messageId, to}
-    join_room {requestId, room}                      room_joined {requestId, callId, room, participants}
+    join_room {requestId, room, video}               room_joined {requestId, callId, room, participants, videoSlots}
     rejoin_room {requestId, callId}  (after a drop)  room_joined (the same callId: the seat was kept)
     leave_room {callId}                              participant_joined|participant_left {callId, participant}
     media_state {callId, muted, camera}              participant_talking {callId, participant, talking}
                                                      participant_media_changed {callId, participant}
+                                                     video_slots {callId, slots: [{mid, identity?}]}
     ping                                             established {callId}
                                                      media {callId, whipUrl, ticket}   (then WHIP offer/answer)
                                                      hangup {callId, errorCode}
@@ -106,9 +107,13 @@ class DataReceived(_Message):
 
 
 class JoinRoom(_Message):
+    """`video`: this participant sends its camera (its offer's first video section) and receives the others' on the
+    video slots that follow it (`room_joined.videoSlots` says how many the node fills)."""
+
     type: Literal["join_room"] = "join_room"
     requestId: str = Field(min_length=1, max_length=64)
     room: str = Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_.~-]+$")
+    video: bool = False
 
 
 class RejoinRoom(_Message):
@@ -259,6 +264,7 @@ class RoomJoined(_Message):
     callId: str
     room: str
     participants: list[Participant]
+    videoSlots: int = 0  # receive-only video sections to offer after the camera's (0: the seat has no video)
 
 
 class ParticipantJoined(_Message):
@@ -286,6 +292,20 @@ class ParticipantMediaChanged(_Message):
     type: Literal["participant_media_changed"] = "participant_media_changed"
     callId: str
     participant: Participant
+
+
+class VideoSlot(_Message):
+    mid: str  # the offer's receive-only video section
+    identity: str | None = None  # whose camera it shows now (None: nobody)
+
+
+class VideoSlots(_Message):
+    """Which participant's camera each of this seat's video slots shows (all slots, after every change). A slot
+    that changes participant starts at a keyframe; participants beyond the slots are not shown."""
+
+    type: Literal["video_slots"] = "video_slots"
+    callId: str
+    slots: list[VideoSlot]
 
 
 class Error(_Message):
@@ -317,6 +337,7 @@ AnyNodeMessage = (
     | ParticipantLeft
     | ParticipantTalking
     | ParticipantMediaChanged
+    | VideoSlots
     | Error
     | Pong
 )

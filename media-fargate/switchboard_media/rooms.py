@@ -1,8 +1,9 @@
 """Rooms (`join_room(name)`): every participant hears the mix of the others, never themselves (an `AudioGraph` on
 the node's tick: one encode per distinct mix). Participants join, leave (or drop) and start/stop talking; each hears
 about the others. A room is per account and name and lives on this node; it has a participant limit
-(SWITCHBOARD_MEDIA_ROOM_LIMIT, default 15). Audio only for now: forwarding several videos needs a transceiver per
-participant and renegotiation."""
+(SWITCHBOARD_MEDIA_ROOM_LIMIT, default 15). Video is forwarded, not mixed: a participant that joins with video
+sends its camera and sees the others' on a fixed number of video slots (`RoomVideo`; SWITCHBOARD_MEDIA_ROOM_VIDEO_SLOTS,
+default 8, at most the limit - 1); a camera turned off (`media_state`) is no longer forwarded."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from switchboard_media.engine.graph import AudioGraph
 from switchboard_media.engine.leg import Leg
 from switchboard_media.engine.ticker import Ticker
 from switchboard_media.presence import Session
+from switchboard_media.room_video import RoomVideo, video_slots
 from switchboard_media.settings import NodeSettings
 from switchboard_media.tickets import Tickets
 
@@ -30,6 +32,7 @@ class Seat:
     muted: bool = False
     camera: bool = False
     expiry: asyncio.TimerHandle | None = None  # set while the participant is disconnected
+    video_slots: int = 0  # how many of the others' cameras it can see (0: it joined without video)
 
     @property
     def participant(self) -> sig.Participant:
@@ -44,6 +47,7 @@ class Room:
     name: str
     graph: AudioGraph
     seats: dict[str, Seat] = field(default_factory=dict)
+    video: RoomVideo = field(default_factory=RoomVideo)
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     async def announce(
@@ -81,7 +85,8 @@ class RoomManager:
             if len(room.seats) >= self._settings.room_limit:
                 raise CallError("ROOM_FULL", f"room {request.room} has {self._settings.room_limit} participants")
             leg_id = f"room-{uuid.uuid4()}"
-            seat = Seat(leg_id, session, self._media(leg_id))
+            slots = min(self._settings.room_limit - 1, self._settings.room_video_slots) if request.video else 0
+            seat = Seat(leg_id, session, self._media(leg_id, slots), camera=request.video, video_slots=slots)
             room.seats[leg_id] = seat
             self._seats[leg_id] = room
             await self._welcome(room, seat, request.requestId)
@@ -104,18 +109,26 @@ class RoomManager:
             seat.session = session
             if seat.feeding is not None:
                 seat.feeding.cancel()
+            room.video.disconnect(seat.leg_id)
+            await self._show_video(room)
             await seat.media.close()
-            seat.media = self._media(seat.leg_id)
+            seat.media = self._media(seat.leg_id, seat.video_slots)
             await self._welcome(room, seat, request.requestId)
 
-    def _media(self, leg_id: str) -> Leg:
-        return Leg(leg_id, self._settings.ice_servers)
+    def _media(self, leg_id: str, video_slots: int) -> Leg:
+        return Leg(leg_id, self._settings.ice_servers, video_slots=video_slots)
 
     async def _welcome(self, room: Room, seat: Seat, request_id: str) -> None:
         seat.feeding = asyncio.ensure_future(self._feed(room, seat))
         others = [s.participant for s in room.seats.values() if s is not seat]
         await seat.session.send(
-            sig.RoomJoined(requestId=request_id, callId=seat.leg_id, room=room.name, participants=others)
+            sig.RoomJoined(
+                requestId=request_id,
+                callId=seat.leg_id,
+                room=room.name,
+                participants=others,
+                videoSlots=seat.video_slots,
+            )
         )
         whip_url = f"{self._base_url}/whip/{seat.leg_id}"
         await seat.session.send(
@@ -132,6 +145,7 @@ class RoomManager:
             return
         seat.muted, seat.camera = message.muted, message.camera
         await room.announce(sig.ParticipantMediaChanged, seat)
+        await self._show_video(room)
 
     async def leave(self, session: Session, leg_id: str) -> None:
         room = self._seats.get(leg_id)
@@ -182,6 +196,15 @@ class RoomManager:
         assert media.audio_in is not None and media.audio_out is not None
         room.graph.connect(seat.leg_id, media.audio_in, media.audio_out)
         self._ticker.add(room.graph)
+        room.video.connect(seat.leg_id, media)
+        await self._show_video(room)
+
+    async def _show_video(self, room: Room) -> None:
+        """Deal the cameras that are on to the seats' video slots; each seat whose slots changed hears about it."""
+        changed = room.video.assign([seat.leg_id for seat in room.seats.values() if seat.camera])
+        identities = {seat.leg_id: seat.session.identity for seat in room.seats.values()}
+        for leg_id, slots in changed.items():
+            await room.seats[leg_id].session.send(video_slots(leg_id, slots, identities))
 
     def _talking(self, room: Room, leg_id: str, talking: bool) -> None:
         seat = room.seats.get(leg_id)
@@ -205,6 +228,8 @@ class RoomManager:
             if seat.feeding is not None:
                 seat.feeding.cancel()
             room.graph.remove(leg_id)
+            room.video.disconnect(leg_id)
+            await self._show_video(room)
             await seat.media.close()
             await room.announce(sig.ParticipantLeft, seat)
             if not room.seats:

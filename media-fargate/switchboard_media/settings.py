@@ -23,6 +23,7 @@ class NodeSettings(BaseSettings):
     ticket_ttl_seconds: int = 60
     quality_interval_seconds: float = 2.0
     room_limit: int = 15
+    room_video_slots: int = 8  # the most cameras a room participant sees (the others' beyond it are not shown)
     reconnect_grace_seconds: float = 10.0  # how long a dropped participant's room seat is kept
     capacity: int = 200
     passthrough: bool = True  # 1:1 audio skips decode/encode while the legs share a codec and no action needs it

@@ -43,6 +43,8 @@ async def test_the_aiortc_internals_the_seams_use_are_still_there():
             assert hasattr(transceiver.receiver, name), f"RTCRtpReceiver.{name} is gone"
         for name in seams.SENDER_INTERNALS:
             assert hasattr(transceiver.sender, name), f"RTCRtpSender.{name} is gone"
+        for name in seams.TRANSCEIVER_INTERNALS:
+            assert hasattr(transceiver, name), f"RTCRtpTransceiver.{name} is gone"
         tap = seams.InboundTap(transceiver.receiver, "video")
         port = seams.OutboundPort(transceiver.sender, "video")
         assert transceiver.receiver._handle_rtp_packet == tap._handle

@@ -98,6 +98,11 @@ const ROOM_EVENTS = [
   "participant-media-changed",
   "participant-started-talking",
   "participant-stopped-talking",
+  "participant-camera-video-added",
+  "participant-camera-video-removed",
+  "camera-video-added",
+  "camera-video-updated",
+  "camera-video-removed",
   "remote-audio-added",
   "network-quality-changed",
   "reconnecting",
@@ -108,6 +113,8 @@ const ROOM_NAME = /^[A-Za-z0-9_.~-]{1,128}$/;
 const MAX_TEXT_CHARS = 4096;
 const DELIVERY_TIMEOUT_MS = 10000;
 const IDENTITY = /^[\p{L}\p{N}\w.\-_+=/]{3,64}$/u;
+const DTMF = /^[0-9A-D*#]+$/i;
+const DTMF_TONE_MS = 500; // per digit, as infobip-rtc sends them (then the browser's default 70 ms gap)
 const HEARTBEAT_MS = 5000;
 const HEARTBEAT_TIMEOUT_MS = 15000;
 const ICE_GATHERING_TIMEOUT_MS = 3000;
@@ -604,6 +611,24 @@ export class WebrtcCall extends Emitter {
     return this._local.mute(shouldMute);
   }
 
+  /**
+   * Press keys: `dtmf` (`0-9`, `*`, `#`, `A-D`) goes to the other side as RFC 4733 telephone-events on the call's
+   * audio (`RTCRtpSender.dtmf`), after any still being sent. Resolves once queued; rejects with INVALID_REQUEST for
+   * other characters and MEDIA_ERROR while the call's media is not connected.
+   */
+  sendDTMF(dtmf) {
+    const digits = String(dtmf);
+    if (!DTMF.test(digits)) {
+      return Promise.reject(mediaFailure("INVALID_REQUEST", `Invalid DTMF "${dtmf}"; use 0-9, *, #, A-D.`));
+    }
+    const sender = this._pc && this._pc.getSenders().find((candidate) => candidate.dtmf);
+    if (!sender || !sender.dtmf.canInsertDTMF) {
+      return Promise.reject(mediaFailure("MEDIA_ERROR", "The call's media is not connected; DTMF cannot be sent yet."));
+    }
+    sender.dtmf.insertDTMF(sender.dtmf.toneBuffer + digits.toUpperCase(), DTMF_TONE_MS);
+    return Promise.resolve();
+  }
+
   /** Capture from another microphone (a `deviceId` from `getAudioInputDevices()`), mid-call; mute state stays. */
   setAudioInputDevice(deviceId) {
     return this._local.setAudioInputDevice(deviceId);
@@ -809,7 +834,11 @@ export class WebrtcCall extends Emitter {
 }
 
 /**
- * A room (`rtc.joinRoom(name)`): everyone hears the mix of the others, never themselves. Audio only for now.
+ * A room (`rtc.joinRoom(name)`): everyone hears the mix of the others, never themselves. Joined with `video: true`,
+ * the others see this camera and this side sees theirs: the seat's connection offers the camera and then a fixed
+ * number of receive-only video slots (the node says how many: `room_joined.videoSlots`); the node forwards one
+ * participant's camera on each slot and says which (`video_slots`), so nothing is renegotiated when participants
+ * come, go or switch their camera. Participants beyond the slots are not shown.
  * If the connection to the node drops, the client reconnects and takes back this seat with new media
  * ("reconnecting", then "reconnected"); the node keeps a seat for 10 s.
  */
@@ -818,7 +847,7 @@ export class RoomCall extends Emitter {
     super(ROOM_EVENTS);
     this._rtc = rtc;
     this._name = name;
-    this._options = { audio: true, ...options, video: false };
+    this._options = { audio: true, ...options, video: Boolean(options.video) };
     this._id = null;
     this._status = CallStatus.INITIALIZED;
     this._participants = new Map(); // identity -> {identity, displayName}
@@ -831,6 +860,9 @@ export class RoomCall extends Emitter {
     this._media = null;
     this._ownAudioElement = null;
     this._networkQuality = null;
+    this._slotCount = 0; // receive-only video sections to offer (room_joined.videoSlots)
+    this._videoSlots = new Map(); // mid -> identity shown on it
+    this._shown = new Map(); // identity -> {mid, stream}: what "participant-camera-video-added" announced
   }
 
   id() {
@@ -890,12 +922,42 @@ export class RoomCall extends Emitter {
    * `participant-media-changed`. */
   async mute(shouldMute) {
     await this._local.mute(shouldMute);
-    if (this._id) this._rtc._send({ type: "media_state", callId: this._id, muted: this._local.muted() });
+    this._sendMediaState();
+  }
+
+  _sendMediaState() {
+    if (!this._id) return;
+    const camera = Boolean(this._options.video) && this._local.hasCameraVideo();
+    this._rtc._send({ type: "media_state", callId: this._id, muted: this._local.muted(), camera });
   }
 
   /** Capture from another microphone, mid-room; mute state stays. */
   setAudioInputDevice(deviceId) {
     return this._local.setAudioInputDevice(deviceId);
+  }
+
+  /** Turn the camera on (true) or off (false) in a room joined with video; the others stop (or start) seeing it
+   * and get `participant-media-changed` and `participant-camera-video-removed` (or `-added`). */
+  async cameraVideo(cameraVideo) {
+    await this._local.cameraVideo(cameraVideo);
+    this._sendMediaState();
+  }
+
+  hasCameraVideo() {
+    return this._local.hasCameraVideo();
+  }
+
+  /** Capture from another camera, mid-room. */
+  setVideoInputDevice(deviceId) {
+    return this._local.setVideoInputDevice(deviceId);
+  }
+
+  /** The others' cameras this side shows now: `[{participant, stream}]` (as "participant-camera-video-added"). */
+  participantVideos() {
+    return [...this._shown.entries()].map(([identity, { stream }]) => ({
+      participant: this._participantOf(identity),
+      stream,
+    }));
   }
 
   leave() {
@@ -915,7 +977,9 @@ export class RoomCall extends Emitter {
     this._status = CallStatus.CALLING;
     this._media = this._local.start();
     this._media.then(
-      () => !this._ended && this._rtc._send({ type: "join_room", requestId, room: this._name }),
+      () =>
+        !this._ended &&
+        this._rtc._send({ type: "join_room", requestId, room: this._name, video: Boolean(this._options.video) }),
       (error) => {
         console.error("switchboard-rtc: could not get local media", error);
         this._fail(mediaErrorName(error));
@@ -925,6 +989,7 @@ export class RoomCall extends Emitter {
 
   _onJoined(message) {
     this._participants = new Map(message.participants.map((p) => [p.identity, Object.freeze({ ...p })]));
+    this._slotCount = this._options.video ? message.videoSlots || 0 : 0;
     if (this._id) {
       this._status = CallStatus.ESTABLISHED;
       this._emit("reconnected", {});
@@ -973,7 +1038,12 @@ export class RoomCall extends Emitter {
       const pc = new RTCPeerConnection(this._rtc._peerConfiguration());
       this._pc = pc;
       this._local.attach(pc);
-      pc.ontrack = ({ track }) => this._pc === pc && this._onRemoteTrack(track);
+      for (let slot = 0; slot < this._slotCount; slot++) pc.addTransceiver("video", { direction: "recvonly" });
+      pc.ontrack = ({ track }) => {
+        if (this._pc !== pc) return;
+        if (track.kind === "audio") this._onRemoteTrack(track);
+        else this._showVideo();
+      };
       await whipExchange(pc, whipUrl, ticket, () => !this._ended && this._pc === pc);
     } catch (error) {
       if (!this._ended) {
@@ -991,6 +1061,37 @@ export class RoomCall extends Emitter {
     this._emit("remote-audio-added", { stream });
   }
 
+  /** Which participant each video slot shows now (`video_slots`, after every change). */
+  _onVideoSlots(message) {
+    this._videoSlots = new Map(message.slots.map((slot) => [slot.mid, slot.identity || null]));
+    this._showVideo();
+  }
+
+  /** Announce the cameras that came onto a slot (or moved) and those that went, as the slots and tracks say. */
+  _showVideo() {
+    const tracks = new Map(); // mid -> receiving track of this connection
+    for (const { mid, receiver } of this._pc ? this._pc.getTransceivers() : []) {
+      if (mid !== null && receiver.track) tracks.set(mid, receiver.track);
+    }
+    const wanted = new Map(); // identity -> mid
+    for (const [mid, identity] of this._videoSlots) if (identity && tracks.has(mid)) wanted.set(identity, mid);
+    for (const [identity, { mid }] of [...this._shown]) {
+      if (wanted.get(identity) === mid) continue;
+      this._shown.delete(identity);
+      if (!this._ended) this._emit("participant-camera-video-removed", { participant: this._participantOf(identity) });
+    }
+    for (const [identity, mid] of wanted) {
+      if (this._shown.has(identity)) continue;
+      const stream = new MediaStream([tracks.get(mid)]);
+      this._shown.set(identity, { mid, stream });
+      this._emit("participant-camera-video-added", { participant: this._participantOf(identity), stream });
+    }
+  }
+
+  _participantOf(identity) {
+    return this._participants.get(identity) || Object.freeze({ identity, displayName: identity });
+  }
+
   _onNetworkQuality({ networkQuality, mos }) {
     const level = NetworkQuality[networkQuality];
     if (!level || this._ended) return;
@@ -1005,6 +1106,8 @@ export class RoomCall extends Emitter {
     this._status = CallStatus.CONNECTING;
     if (this._pc) this._pc.close();
     this._pc = null;
+    this._videoSlots = new Map();
+    this._showVideo(); // the others' cameras come back with the new connection's slots
     this._emit("reconnecting", {});
   }
 
@@ -1092,7 +1195,8 @@ export class SwitchboardRtc extends Emitter {
 
   /**
    * Join (or open) the room `roomName`: you hear everyone else in it, they hear you. Returns a `RoomCall` at once;
-   * follow it through its events ("room-joined", "participant-joined", ...). Audio only for now.
+   * follow it through its events ("room-joined", "participant-joined", ...). With `video: true` the others see
+   * your camera and you get theirs ("participant-camera-video-added").
    */
   joinRoom(roomName, options = {}) {
     if (!ROOM_NAME.test(String(roomName))) throw new Error(`Invalid room name "${roomName}".`);
@@ -1306,6 +1410,8 @@ export class SwitchboardRtc extends Emitter {
       case "participant_talking":
       case "participant_media_changed":
         return call instanceof RoomCall && call._onParticipant(message);
+      case "video_slots":
+        return call instanceof RoomCall && call._onVideoSlots(message);
       case "data":
         return call instanceof WebrtcCall && call.dataChannel()._onData(message);
       case "data_delivered":

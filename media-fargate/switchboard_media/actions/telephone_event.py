@@ -4,11 +4,16 @@ A payload block is four bytes (§2.3): event code, End bit, a reserved bit, volu
 (16 bits, in the RTP clock of the negotiated telephone-event, 8000 or 48000). Every packet of one event carries the
 event's start as its RTP timestamp; the marker bit is set on the first; the End packet is sent three times (§2.5.1.4).
 Packing several events into one packet (§2.5.1.5) is not used by browsers: a receiver here reads the first block.
+
+`TelephoneEventSender` sends key presses the way a browser does: each event packet takes the place of one outgoing
+audio packet (same SSRC, same sequence numbering, the audio's clock), so the far end sees one continuous stream.
 """
 
 from __future__ import annotations
 
+import math
 import struct
+from collections import deque
 from dataclasses import dataclass
 
 EVENT_DIGITS = "0123456789*#ABCD"  # events 0..15 (§3.2); 16 (flash) and above are not DTMF digits
@@ -84,3 +89,51 @@ def telephone_event_packets(
         send_at_ms = at_ms + repeat * interval_ms
         packets.append(TelephoneEventPacket(final, timestamp, marker=not packets, send_at_ms=send_at_ms))
     return packets
+
+
+class TelephoneEventSender:
+    """Key presses as RFC 4733 events in place of a stream's audio packets (an `OutboundPort.events` overlay).
+
+    Called with the timestamp of every audio packet about to go out (one per `frame_ms`): while a press is due, it
+    returns the event packet to send instead (payload, timestamp, marker); an event's timestamp is the audio
+    timestamp of the slot it starts in. Presses are `duration_ms` long and `gap_ms` of audio apart, as the in-band
+    tones are."""
+
+    def __init__(
+        self, clock_rate: int, *, duration_ms: int = 100, gap_ms: int = 60, frame_ms: int = 20, volume: int = 10
+    ) -> None:
+        self.clock_rate = clock_rate
+        self._duration_ms, self._frame_ms, self._volume = duration_ms, frame_ms, volume
+        self._gap_slots = math.ceil(gap_ms / frame_ms)
+        self._slots: deque[TelephoneEventPacket | None] = deque()  # None: a slot of audio
+        self._start = 0
+
+    @property
+    def pending(self) -> bool:
+        return bool(self._slots)
+
+    def add(self, digits: str) -> None:
+        """Queue `digits` after what is still being sent (ValueError, and nothing queued, on a non-digit)."""
+        presses = [
+            telephone_event_packets(
+                digit,
+                duration_ms=self._duration_ms,
+                volume=self._volume,
+                clock_rate=self.clock_rate,
+                interval_ms=self._frame_ms,
+            )
+            for digit in digits
+        ]
+        for packets in presses:
+            self._slots.extend(packets)
+            self._slots.extend([None] * self._gap_slots)
+
+    def __call__(self, timestamp: int) -> tuple[bytes, int, bool] | None:
+        if not self._slots:
+            return None
+        slot = self._slots.popleft()
+        if slot is None:
+            return None
+        if slot.marker:
+            self._start = timestamp
+        return slot.payload, self._start, slot.marker

@@ -9,7 +9,9 @@ Audio takes the cheapest path that is right at the moment:
 Switching either way happens between two packets; the outgoing streams stay continuous (see `OutgoingStream`).
 
 Video is always forwarded (both legs negotiate VP8), and a keyframe request from one side reaches the other's
-sender.
+sender. DTMF sent as RFC 4733 telephone-events is forwarded in pass-through when the other leg negotiated
+telephone-event too (the events take the place of audio packets in one numbering, on both sides); on the decoded
+path they are dropped.
 """
 
 from __future__ import annotations
@@ -43,6 +45,28 @@ def forwarder(source: InboundTap, target: OutgoingStream) -> PacketSink:
             await target.forward(packet, source)
         else:
             await target.forward(packet, source, -level[1], level[0])
+
+    return forward
+
+
+def event_forwarder(source: InboundTap, target: OutgoingStream) -> PacketSink | None:
+    """A sink that sends each telephone-event packet of `source` on in `target`'s stream, in the numbering of the
+    audio it stands in for, with the target's telephone-event payload type (None: the target did not negotiate
+    telephone-event in the clock rate of its audio)."""
+    port = target.port
+    negotiated = port.telephone_event
+    if negotiated is None:
+        return None
+
+    async def forward(packet: RtpPacket, codec: RTCRtpCodecParameters) -> None:
+        if codec.clockRate != negotiated.clockRate:
+            return
+        event = (packet.payload, bool(packet.marker))
+        port.events = lambda timestamp: (event[0], timestamp, event[1])  # this packet, re-stamped, is the event
+        try:
+            await target.forward(packet, source)
+        finally:
+            port.events = None
 
     return forward
 
@@ -83,7 +107,7 @@ class Bridge:
         for leg in (self.a, self.b):
             for tap in (leg.audio_in, leg.video_in):
                 if tap is not None:
-                    tap.sink = None
+                    tap.sink = tap.on_telephone_event = None
         if self._graph is not None:
             self._ticker.discard(self._graph)
 
@@ -155,6 +179,8 @@ class Bridge:
             return
         a.audio_in.sink = forwarder(a.audio_in, b.audio_out)
         b.audio_in.sink = forwarder(b.audio_in, a.audio_out)
+        a.audio_in.on_telephone_event = event_forwarder(a.audio_in, b.audio_out)
+        b.audio_in.on_telephone_event = event_forwarder(b.audio_in, a.audio_out)
         if self._graph is not None:
             self._ticker.discard(self._graph)
         self._switched("pass-through")
@@ -166,6 +192,7 @@ class Bridge:
         graph = self._decoded_graph()
         graph.connect(a.leg_id, a.audio_in, a.audio_out)
         graph.connect(b.leg_id, b.audio_in, b.audio_out)
+        a.audio_in.on_telephone_event = b.audio_in.on_telephone_event = None
         self._ticker.add(graph)
         self._switched("decoded")
 

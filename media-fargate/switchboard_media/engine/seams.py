@@ -11,8 +11,14 @@ decodes or encodes only when something needs the audio. Two adapters do that, ea
   type, MID and header extensions; its sender-report counters and NACK history are kept, and a keyframe request from
   the far end (PLI/FIR) reaches the engine instead of an encoder.
 
-Everything private that is touched is named in `RECEIVER_INTERNALS` / `SENDER_INTERNALS`; a unit test checks them
-against the installed aiortc and fails loudly when aiortc changes underneath.
+aiortc has no RFC 4733 telephone-event (browsers refuse `insertDTMF` without it): `accept_telephone_events` adds
+the offered telephone-event codecs to an audio transceiver's negotiated ones, so the answer has them; the tap hands
+their packets to `on_telephone_event` (never to the sink: there is nothing to decode), and the port sends events in
+place of audio packets while its `events` overlay has some (as a browser does: one stream, one numbering).
+
+Everything private that is touched is named in `RECEIVER_INTERNALS` / `SENDER_INTERNALS` /
+`TRANSCEIVER_INTERNALS`; a unit test checks them against the installed aiortc and fails loudly when aiortc changes
+underneath.
 """
 
 from __future__ import annotations
@@ -22,7 +28,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from aiortc import RTCRtpReceiver, RTCRtpSender
+from aiortc import RTCRtpReceiver, RTCRtpSender, RTCRtpTransceiver
 from aiortc.clock import current_ntp_time
 from aiortc.codecs import is_rtx
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
@@ -58,17 +64,48 @@ SENDER_INTERNALS = (
     "_ssrc",
     "send",
 )
+TRANSCEIVER_INTERNALS = ("_codecs",)  # what the answer and both directions' parameters are built from
+
+TELEPHONE_EVENT = "audio/telephone-event"
+TELEPHONE_EVENT_CLOCK_RATES = (8000, 48000)  # what browsers offer: one per clock rate of their audio codecs
+TELEPHONE_EVENT_DIGITS = {"0-15": None}  # fmtp: the DTMF events (16, flash, is not a digit)
 
 PacketSink = Callable[[RtpPacket, RTCRtpCodecParameters], Awaitable[None]]
+EventOverlay = Callable[[int], tuple[bytes, int, bool] | None]  # audio timestamp -> (payload, timestamp, marker)
+
+
+def is_telephone_event(codec: RTCRtpCodecParameters) -> bool:
+    return codec.mimeType.lower() == TELEPHONE_EVENT
+
+
+def accept_telephone_events(transceiver: RTCRtpTransceiver, offered: list[RTCRtpCodecParameters]) -> None:
+    """After the offer is set and before the answer is made: answer the offered telephone-event codecs too (with
+    the offer's payload types), after the audio codecs aiortc negotiated (the first of those stays the one sent)."""
+    negotiated: list[RTCRtpCodecParameters] = transceiver._codecs
+    if not negotiated:
+        return
+    for codec in offered:
+        if is_telephone_event(codec) and codec.clockRate in TELEPHONE_EVENT_CLOCK_RATES:
+            if all(codec.payloadType != known.payloadType for known in negotiated):
+                accepted = RTCRtpCodecParameters(
+                    mimeType=codec.mimeType,
+                    clockRate=codec.clockRate,
+                    channels=codec.channels,
+                    payloadType=codec.payloadType,
+                    parameters=dict(TELEPHONE_EVENT_DIGITS),
+                )
+                negotiated.append(accepted)
 
 
 class InboundTap:
-    """Packets of one received stream, handed to `sink` as they arrive (or dropped while there is no sink)."""
+    """Packets of one received stream, handed to `sink` as they arrive (or dropped while there is no sink);
+    telephone-event packets go to `on_telephone_event` instead."""
 
     def __init__(self, receiver: RTCRtpReceiver, kind: str) -> None:
         self.receiver = receiver
         self.kind = kind
         self.sink: PacketSink | None = None
+        self.on_telephone_event: PacketSink | None = None
         self.media_ssrc: int | None = None
         self.packets = 0
         self._codecs: dict[int, RTCRtpCodecParameters] = receiver._RTCRtpReceiver__codecs  # type: ignore[attr-defined]
@@ -87,8 +124,8 @@ class InboundTap:
 
     @property
     def codec(self) -> RTCRtpCodecParameters | None:
-        """The stream's primary codec (the first negotiated one that is not RTX)."""
-        return next((codec for codec in self._codecs.values() if not is_rtx(codec)), None)
+        """The stream's primary codec (the first negotiated one that is not RTX or telephone-event)."""
+        return next((c for c in self._codecs.values() if not is_rtx(c) and not is_telephone_event(c)), None)
 
     async def _handle(self, packet: RtpPacket, arrival_time_ms: int) -> None:
         codec = self._codecs.get(packet.payload_type)
@@ -98,8 +135,13 @@ class InboundTap:
             await self._estimate_bitrate(packet, arrival_time_ms)
         stream = self._streams.get(packet.ssrc)
         if stream is None:
-            stream = self._streams[packet.ssrc] = StreamStatistics(codec.clockRate)
+            stream = self._streams[packet.ssrc] = StreamStatistics((self.codec or codec).clockRate)
         stream.add(packet)
+        if is_telephone_event(codec):  # same SSRC and numbering as the audio: counted above, not decoded
+            handler = self.on_telephone_event
+            if handler is not None:
+                await handler(packet, codec)
+            return
         if is_rtx(codec):
             original_ssrc = self._rtx_ssrc.get(packet.ssrc)
             apt = codec.parameters.get("apt")
@@ -152,12 +194,17 @@ class _IdleTrack(MediaStreamTrack):
 
 
 class OutboundPort:
-    """Packets the engine sends on one stream. Not ready until the sender starts (ICE and DTLS are up)."""
+    """Packets the engine sends on one stream. Not ready until the sender starts (ICE and DTLS are up).
+
+    `telephone_event` is the negotiated telephone-event in the codec's clock rate (None: DTMF goes in-band); while
+    `events` returns something for a packet's timestamp, that packet carries the event instead of the audio."""
 
     def __init__(self, sender: RTCRtpSender, kind: str) -> None:
         self.sender = sender
         self.kind = kind
         self.codec: RTCRtpCodecParameters | None = None
+        self.telephone_event: RTCRtpCodecParameters | None = None
+        self.events: EventOverlay | None = None
         self.on_keyframe_request: Callable[[], None] | None = None
         self.ready = asyncio.Event()
         self.packets = 0
@@ -169,7 +216,10 @@ class OutboundPort:
 
         async def send_and_open(parameters: RTCRtpSendParameters) -> None:
             await send(parameters)
-            self.codec = parameters.codecs[0]
+            self.codec = codec = parameters.codecs[0]
+            self.telephone_event = next(
+                (c for c in parameters.codecs if is_telephone_event(c) and c.clockRate == codec.clockRate), None
+            )
             self._extensions = sender._RTCRtpSender__rtp_header_extensions_map  # type: ignore[attr-defined]
             self._mid = sender._RTCRtpSender__mid  # type: ignore[attr-defined]
             self.ready.set()
@@ -194,9 +244,16 @@ class OutboundPort:
         codec = self.codec
         if codec is None or codec.payloadType is None:
             return
+        payload_type, clock = codec.payloadType, timestamp
+        events, telephone_event = self.events, self.telephone_event
+        if events is not None and telephone_event is not None and telephone_event.payloadType is not None:
+            event = events(timestamp)
+            if event is not None:  # this packet's slot carries a telephone-event instead of audio
+                (payload, timestamp, marker), payload_type = event, telephone_event.payloadType
+                audio_level = None
         sender = self.sender
         packet = RtpPacket(
-            payload_type=codec.payloadType,
+            payload_type=payload_type,
             marker=int(marker),
             sequence_number=sequence_number,
             timestamp=timestamp,
@@ -215,7 +272,7 @@ class OutboundPort:
         except ConnectionError:
             return
         sender._RTCRtpSender__ntp_timestamp = ntp  # type: ignore[attr-defined]
-        sender._RTCRtpSender__rtp_timestamp = timestamp  # type: ignore[attr-defined]
+        sender._RTCRtpSender__rtp_timestamp = clock  # type: ignore[attr-defined]
         sender._RTCRtpSender__octet_count += len(payload)  # type: ignore[attr-defined]
         sender._RTCRtpSender__packet_count += 1  # type: ignore[attr-defined]
         self.packets += 1

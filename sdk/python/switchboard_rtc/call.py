@@ -152,7 +152,7 @@ class Call:
             with contextlib.suppress(Exception):
                 await self.pc.close()
             self._media_connected.clear()
-        self.pc = RTCPeerConnection(RTCConfiguration(iceServers=[RTCIceServer(**s) for s in self.client.ice_servers]))
+        self.pc = RTCPeerConnection(self._configuration())
         was_muted = self._audio is not None and self._audio.muted
         self._audio = MutableAudio(self.audio_source or ToneSource(0))
         self._audio.muted = was_muted
@@ -161,6 +161,7 @@ class Call:
             if self.video_source is None:
                 self.video_source = ColorSource()
             self._video_sender = self.pc.addTransceiver(self.video_source, direction="sendrecv").sender
+        self._prepare_media(self.pc)
 
         @self.pc.on("track")
         def on_track(track: MediaStreamTrack) -> None:
@@ -181,6 +182,12 @@ class Call:
                 raise aiohttp.ClientResponseError(r.request_info, r.history, status=r.status, message=await r.text())
             answer = await r.text()
         await self.pc.setRemoteDescription(RTCSessionDescription(sdp=answer, type="answer"))
+
+    def _configuration(self) -> RTCConfiguration:
+        return RTCConfiguration(iceServers=[RTCIceServer(**s) for s in self.client.ice_servers])
+
+    def _prepare_media(self, pc: RTCPeerConnection) -> None:
+        """What a kind of call adds to a new media session before its offer (a room: its video slots)."""
 
     async def send_text(self, text: str, to: str | None = None, timeout: float = 10) -> str:
         """Send text over the call (to the other party, or to `to`); returns the recipient once it has the text.

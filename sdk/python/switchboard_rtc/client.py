@@ -18,7 +18,7 @@ from chalicelib.contract.tokens import unverified_claims
 from switchboard_rtc.audio import AudioSink
 from switchboard_rtc.call import Call
 from switchboard_rtc.room import RoomCall
-from switchboard_rtc.video import VideoSink
+from switchboard_rtc.video import ColorSource, VideoSink
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +55,7 @@ class RtcClient:
         self.errors: asyncio.Queue[sig.Error] = asyncio.Queue()
         self._handlers: dict[str, list[Callable[[Any], Any]]] = {}
         self._pending: dict[str, asyncio.Future[str]] = {}
-        self._room_media: dict[str, tuple[MediaStreamTrack | None, AudioSink | None]] = {}
+        self._room_media: dict[str, tuple[MediaStreamTrack | None, AudioSink | None, MediaStreamTrack | None]] = {}
         self._request_ids = (str(n) for n in itertools.count(1))
         self._closing = False
         self._reconnecting: asyncio.Task[None] | None = None
@@ -193,13 +193,17 @@ class RtcClient:
         audio_source: MediaStreamTrack | None = None,
         audio_sink: AudioSink | None = None,
         timeout: float = 10,
+        video: bool = False,
+        video_source: MediaStreamTrack | None = None,
     ) -> RoomCall:
-        """Join (or open) a room: you hear everyone else in it, they hear you."""
+        """Join (or open) a room: you hear everyone else in it, they hear you. With `video`, the others see your
+        camera (`video_source`, a colour by default) and you decode theirs: `room.video_of(identity)`."""
         request_id = next(self._request_ids)
         joined: asyncio.Future[str] = asyncio.get_running_loop().create_future()
         self._pending[request_id] = joined
-        self._room_media[request_id] = (audio_source, audio_sink)
-        await self.send(sig.JoinRoom(requestId=request_id, room=room))
+        camera = (video_source or ColorSource()) if video else None
+        self._room_media[request_id] = (audio_source, audio_sink, camera)
+        await self.send(sig.JoinRoom(requestId=request_id, room=room, video=video))
         try:
             call_id = await asyncio.wait_for(joined, timeout)
         finally:
@@ -289,9 +293,13 @@ class RtcClient:
                 existing = self.calls.get(message.callId)
                 if isinstance(existing, RoomCall):  # our seat, taken back after a reconnect
                     existing.participants = {p.identity: p for p in message.participants}
+                    existing.on_joined(None, message.videoSlots)
                 else:
                     room = RoomCall(self, message.callId, message.room, list(message.participants))
-                    room.audio_source, room.audio_sink = self._room_media.get(message.requestId, (None, None))
+                    room.audio_source, room.audio_sink, camera = self._room_media.get(
+                        message.requestId, (None, None, None)
+                    )
+                    room.on_joined(camera, message.videoSlots)
                     self.calls[room.id] = room
                 future = self._pending.get(message.requestId)
                 if future is not None and not future.done():
@@ -305,6 +313,10 @@ class RtcClient:
                 room_call = self._call(message.callId)
                 assert isinstance(room_call, RoomCall)
                 room_call.on_participant(message)
+            case sig.VideoSlots():
+                room_call = self._call(message.callId)
+                assert isinstance(room_call, RoomCall)
+                room_call.on_video_slots(message)
             case sig.DataMessage():
                 await self._call(message.callId).on_data(message)
             case sig.DataDelivered():

@@ -1,17 +1,29 @@
-"""A room as the SDK sees it: a call whose far end is everyone else in the room."""
+"""A room as the SDK sees it: a call whose far end is everyone else in the room.
+
+Joined with video, the room's media session offers the camera and then `video_slot_count` receive-only video
+sections (the node says how many); the node says which participant each shows (`video_slots`), and what a slot
+decodes counts for that participant: `video_of(identity)`.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from typing import TYPE_CHECKING
+
+from aiortc import RTCBundlePolicy, RTCConfiguration, RTCPeerConnection, RTCRtpTransceiver
+from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
+from av import VideoFrame
 
 from chalicelib.contract import signalling as sig
 from switchboard_rtc.call import Call
+from switchboard_rtc.video import VideoSink
 
 if TYPE_CHECKING:
     from switchboard_rtc.client import RtcClient
 
 ParticipantEvent = sig.ParticipantJoined | sig.ParticipantLeft | sig.ParticipantTalking | sig.ParticipantMediaChanged
+RoomEvent = ParticipantEvent | sig.VideoSlots
 
 
 class RoomCall(Call):
@@ -20,14 +32,36 @@ class RoomCall(Call):
         self.room = room
         self.participants: dict[str, sig.Participant] = {p.identity: p for p in participants}
         self.talking: set[str] = set()
-        self.events: asyncio.Queue[ParticipantEvent] = asyncio.Queue()
+        self.events: asyncio.Queue[RoomEvent] = asyncio.Queue()
+        self.video_slot_count = 0  # receive-only video sections to offer (room_joined.videoSlots)
+        self.video_slots: dict[str, str | None] = {}  # mid -> the identity whose camera it shows
+        self.videos: dict[str, VideoSink] = {}  # identity -> what was decoded of its camera (kept after it goes)
+        self.slot_frames: dict[str, int] = {}  # mid -> frames decoded on that slot, whoever it showed
+        self._slot_transceivers: list[RTCRtpTransceiver] = []
+        self._watching: set[asyncio.Future[None]] = set()
+        self._camera_on = False
         self._state_sends: set[asyncio.Future[None]] = set()
         self.on_established()
 
     def mute(self, muted: bool = True) -> None:
         """Stop (or resume) sending audio; the others in the room get participant_media_changed."""
         super().mute(muted)
-        task = asyncio.ensure_future(self.client.send(sig.MediaState(callId=self.id, muted=muted)))
+        self._send_media_state()
+
+    def camera_video(self, source: MediaStreamTrack | None) -> None:
+        """Send the camera from `source`, or none (camera off: the others stop seeing it and get
+        participant_media_changed). The room must have been joined with video."""
+        super().camera_video(source)
+        self._camera_on = source is not None
+        self._send_media_state()
+
+    def video_of(self, identity: str) -> VideoSink | None:
+        """What this side decodes of `identity`'s camera while one of the slots shows it (None otherwise)."""
+        return self.videos.get(identity) if identity in self.video_slots.values() else None
+
+    def _send_media_state(self) -> None:
+        state = sig.MediaState(callId=self.id, muted=self.muted(), camera=self.video and self._camera_on)
+        task = asyncio.ensure_future(self.client.send(state))
         self._state_sends.add(task)
         task.add_done_callback(self._state_sends.discard)
 
@@ -51,3 +85,58 @@ class RoomCall(Call):
             case sig.ParticipantMediaChanged():
                 self.participants[identity] = event.participant
         self.events.put_nowait(event)
+
+    def on_video_slots(self, message: sig.VideoSlots) -> None:
+        self.video_slots = {slot.mid: slot.identity for slot in message.slots}
+        self.events.put_nowait(message)
+
+    # --- the video slots of each media session ---------------------------------------------------------
+
+    def on_joined(self, video_source: MediaStreamTrack | None, video_slots: int) -> None:
+        """The node seated us (again): joined with video when there is a `video_source`."""
+        if video_source is not None:
+            self.video, self.video_source, self._camera_on = True, video_source, True
+        self.video_slot_count = video_slots
+
+    def _configuration(self) -> RTCConfiguration:
+        configuration = super()._configuration()
+        if self.video:  # aiortc's balanced bundling drops every video section after the second
+            configuration.bundlePolicy = RTCBundlePolicy.MAX_BUNDLE
+        return configuration
+
+    def _prepare_media(self, pc: RTCPeerConnection) -> None:
+        for task in self._watching:
+            task.cancel()
+        self.video_slots = {}
+        if not self.video:
+            return
+        if not self._camera_on and self._video_sender is not None:
+            self._video_sender.replaceTrack(None)  # type: ignore[attr-defined]  # the camera stays off
+        self._slot_transceivers = [
+            pc.addTransceiver("video", direction="recvonly") for _ in range(self.video_slot_count)
+        ]
+
+        @pc.on("track")
+        def on_track(track: MediaStreamTrack) -> None:
+            slot = next((t for t in self._slot_transceivers if t.receiver.track is track), None)
+            if slot is not None and slot.mid is not None:
+                task = asyncio.ensure_future(self._watch(slot.mid, track))
+                self._watching.add(task)
+                task.add_done_callback(self._watching.discard)
+
+    async def _watch(self, mid: str, track: MediaStreamTrack) -> None:
+        """Decode one slot; each frame counts for whoever the slot shows now."""
+        with contextlib.suppress(MediaStreamError):
+            while True:
+                frame = await track.recv()
+                self.slot_frames[mid] = self.slot_frames.get(mid, 0) + 1
+                identity = self.video_slots.get(mid)
+                if identity is not None and isinstance(frame, VideoFrame):
+                    self.videos.setdefault(identity, VideoSink()).take(frame)
+
+    async def close_media(self) -> None:
+        for task in list(self._watching):
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        await super().close_media()

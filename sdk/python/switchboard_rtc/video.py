@@ -42,12 +42,14 @@ class ColorSource(MediaStreamTrack):
 
 
 class VideoSink:
-    """Counts decoded frames and keeps the last one's size and mean luma."""
+    """Counts decoded frames and keeps the last one's size, mean luma and colour (mean Y, U, V of its middle rows:
+    a solid picture's colour)."""
 
     def __init__(self) -> None:
         self.frames = 0
         self.size: tuple[int, int] | None = None
         self.mean_luma: float | None = None
+        self.mean_yuv: tuple[float, float, float] | None = None
         self._task: asyncio.Task[None] | None = None
 
     def consume(self, track: MediaStreamTrack) -> None:
@@ -58,13 +60,25 @@ class VideoSink:
             while True:
                 frame = await track.recv()
                 assert isinstance(frame, VideoFrame)
-                self.frames += 1
-                self.size = (frame.width, frame.height)
-                luma = bytes(frame.planes[0])
-                self.mean_luma = sum(luma[:: max(1, len(luma) // 1024)]) / len(luma[:: max(1, len(luma) // 1024)])
+                self.take(frame)
+
+    def take(self, frame: VideoFrame) -> None:
+        self.frames += 1
+        self.size = (frame.width, frame.height)
+        luma = bytes(frame.planes[0])
+        self.mean_luma = sum(luma[:: max(1, len(luma) // 1024)]) / len(luma[:: max(1, len(luma) // 1024)])
+        if frame.format.name == "yuv420p":
+            self.mean_yuv = _middle_row_mean(frame, 0), _middle_row_mean(frame, 1), _middle_row_mean(frame, 2)
 
     async def stop(self) -> None:
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
+
+
+def _middle_row_mean(frame: VideoFrame, index: int) -> float:
+    plane = frame.planes[index]
+    start = plane.height // 2 * plane.line_size
+    row = bytes(plane)[start : start + plane.width]
+    return sum(row) / max(1, len(row))
