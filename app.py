@@ -10,6 +10,7 @@ from chalice import Chalice
 from chalicelib.accounts.routes import blueprint as accounts
 from chalicelib.calls.routes import blueprint as calls
 from chalicelib.calls_configurations.routes import blueprint as calls_configurations
+from chalicelib.conferences.routes import blueprint as conferences
 from chalicelib.core.api import install_method_fallbacks
 from chalicelib.core.observability import flush_metrics, logger, tracer
 from chalicelib.deliveries.routes import blueprint as deliveries
@@ -29,6 +30,7 @@ for blueprint in (
     health,
     accounts,
     calls,
+    conferences,
     subscriptions,
     deliveries,
     webrtc,

@@ -25,7 +25,11 @@ class MediaUnavailable(AppError):
     message_id = "SERVICE_UNAVAILABLE"
 
 
-def create_call(account_id: str, request: CallRequest) -> CallRecord:
+def create_call(
+    account_id: str, request: CallRequest, *, conference_id: str | None = None, node_id: str | None = None
+) -> CallRecord:
+    """Place the call; with `conference_id` it joins that conference when answered, on `node_id` (the node that
+    mixes the conference) when given."""
     from chalicelib.calls_configurations.service import get_configuration
 
     endpoint = request.endpoint
@@ -50,6 +54,8 @@ def create_call(account_id: str, request: CallRequest) -> CallRecord:
         entity_id=platform.entityId if platform else None,
     )
     for node in live_nodes():
+        if node_id is not None and node.node_id != node_id:
+            continue
         repository.set_node(account_id, leg.call_id, node.node_id)
         try:
             MediaNodeClient(node.internal_url).dial(
@@ -61,6 +67,7 @@ def create_call(account_id: str, request: CallRequest) -> CallRecord:
                 from_display_name=request.fromDisplayName,
                 connect_timeout=request.connectTimeout or DEFAULT_CONNECT_TIMEOUT,
                 custom_data=request.customData,
+                conference_id=conference_id,
             )
             return service.get_call(account_id, leg.call_id)
         except (MediaNodeError, OSError):
@@ -68,13 +75,18 @@ def create_call(account_id: str, request: CallRequest) -> CallRecord:
     return service.fail(account_id, leg.call_id, "DESTINATION_NOT_FOUND")
 
 
+def node_client(node_id: str | None, what: str = "call") -> MediaNodeClient:
+    """The client of the live media node `node_id` (503 when it is gone)."""
+    node = next((node for node in live_nodes() if node.node_id == node_id), None) if node_id else None
+    if node is None:
+        raise MediaUnavailable(f"The media node handling this {what} is not available.")
+    return MediaNodeClient(node.internal_url)
+
+
 def _node_of(record: CallRecord) -> MediaNodeClient:
     if record.is_terminal:
         raise Conflict("A finished call never changes.")
-    node = next((node for node in live_nodes() if node.node_id == record.node_id), None)
-    if node is None:
-        raise MediaUnavailable("The media node handling this call is not available.")
-    return MediaNodeClient(node.internal_url)
+    return node_client(record.node_id)
 
 
 def _on_node(record: CallRecord, operation: str, *args: str, body: control._Body | None = None) -> None:
@@ -90,7 +102,7 @@ def _on_node(record: CallRecord, operation: str, *args: str, body: control._Body
         if error.status == 409:
             raise Conflict(f"The call cannot {operation.replace('-', ' ')} now.") from error
         if error.status == 400:
-            raise BadRequest("Request is invalid.", {"content": [_node_text(error)]}) from error
+            raise BadRequest("Request is invalid.", {"content": [node_text(error)]}) from error
         raise MediaUnavailable("The media node could not carry out the request.") from error
     except OSError as error:
         raise MediaUnavailable("The media node handling this call is not reachable.") from error
@@ -106,7 +118,7 @@ def hangup(account_id: str, call_id: str, error_code: str) -> CallRecord:
     return service.get_call(account_id, call_id)
 
 
-def _node_text(error: MediaNodeError) -> str:
+def node_text(error: MediaNodeError) -> str:
     """The node's explanation of a refused action (its JSON `text`), for the validation error."""
     import json
 
@@ -116,7 +128,7 @@ def _node_text(error: MediaNodeError) -> str:
         return "the content cannot be played"
 
 
-def _content(account_id: str, content: schemas.PlayContent, field: str) -> control.PlayContent:
+def play_content(account_id: str, content: schemas.PlayContent, field: str) -> control.PlayContent:
     """Check what is to be played before the node is asked: the file exists, the URL may be fetched."""
     if content.type in ("RECORDING", "TTY"):
         raise BadRequest("Request is invalid.", {f"{field}.type": [f"{content.type} content is not available"]})
@@ -159,7 +171,7 @@ def _terminator(stop_on: schemas.Termination | None) -> str | None:
 def play(account_id: str, call_id: str, request: schemas.PlayRequest) -> None:
     record = service.get_call(account_id, call_id)
     body = control.PlayRequest(
-        content=_content(account_id, request.content, "content"),
+        content=play_content(account_id, request.content, "content"),
         loopCount=request.loopCount,
         timeoutMs=request.timeout,
         offsetMs=request.offset,
@@ -179,7 +191,7 @@ def say(account_id: str, call_id: str, request: schemas.SayRequest) -> None:
         preferences=request.preferences,
     )
     body = control.PlayRequest(
-        content=_content(account_id, content, "text"),
+        content=play_content(account_id, content, "text"),
         report="SAY_FINISHED",
         loopCount=request.loopCount,
         stopOnTerminator=_terminator(request.stopOn),
@@ -208,3 +220,34 @@ def capture_dtmf(account_id: str, call_id: str, request: schemas.CaptureDtmfRequ
 
 def send_dtmf(account_id: str, call_id: str, request: schemas.SendDtmfRequest) -> None:
     _on_node(service.get_call(account_id, call_id), "send-dtmf", body=control.SendDtmfRequest(dtmf=request.dtmf))
+
+
+def start_media_stream(account_id: str, call_id: str, request: schemas.StartMediaStreamRequest) -> None:
+    """Stream the call to the account's media-stream configuration. The credentials are decrypted here and travel
+    to the node on the signed internal channel; the node checks the URL again when it connects."""
+    from chalicelib.media_streams.errors import MediaStreamConfigNotFound
+    from chalicelib.media_streams.service import connection_for
+
+    record = service.get_call(account_id, call_id)
+    audio = request.mediaStream.audioProperties
+    field = "mediaStream.audioProperties"
+    if audio.multiChannel is not None and audio.multiChannel.enabled:
+        raise BadRequest("Request is invalid.", {f"{field}.multiChannel": ["a call's audio is streamed mono"]})
+    try:
+        connection = connection_for(account_id, audio.mediaStreamConfigId)
+    except MediaStreamConfigNotFound as error:
+        raise BadRequest(
+            "Request is invalid.", {f"{field}.mediaStreamConfigId": ["no such media-stream configuration"]}
+        ) from error
+    body = control.StartMediaStreamRequest(
+        mediaStreamConfigId=audio.mediaStreamConfigId,
+        url=connection.url,
+        authorization=connection.headers.get("Authorization"),
+        replaceMedia=audio.replaceMedia,
+        customData=record.custom_data,
+    )
+    _on_node(record, "start-media-stream", body=body)
+
+
+def stop_media_stream(account_id: str, call_id: str) -> None:
+    _on_node(service.get_call(account_id, call_id), "stop-media-stream")

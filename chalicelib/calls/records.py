@@ -39,6 +39,8 @@ class CallRecord:
     peer_call_id: str | None = None  # the other leg of a 1:1 call
     parent_call_id: str | None = None  # set on the leg placed for another (the callee's leg names the caller's)
     node_id: str | None = None  # the media node handling the leg
+    conference_id: str | None = None  # the conference the leg is in now
+    conference_ids: tuple[str, ...] = ()  # every conference it joined
 
     @property
     def is_terminal(self) -> bool:

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 
 from pydantic import TypeAdapter
 from pynamodb.exceptions import DoesNotExist
+from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.calls.records import CallMedia, CallRecord
@@ -53,6 +54,8 @@ def _item(record: CallRecord) -> CallLeg:
         peer_call_id=record.peer_call_id,
         parent_call_id=record.parent_call_id,
         node_id=record.node_id,
+        conference_id=record.conference_id,
+        conference_ids=list(record.conference_ids) or None,
         expires_at=expires_at(record),
     )
 
@@ -80,6 +83,8 @@ def _record(item: CallLeg) -> CallRecord:
         peer_call_id=item.peer_call_id,
         parent_call_id=item.parent_call_id,
         node_id=item.node_id,
+        conference_id=item.conference_id,
+        conference_ids=tuple(str(conference) for conference in item.conference_ids or ()),
     )
 
 
@@ -99,8 +104,31 @@ def stage_new(transaction: TransactWrite, record: CallRecord) -> None:
     transaction.save(_item(record), condition=CallLeg.call_id.does_not_exist())
 
 
+# Conferences write these on the leg (`stage_conference`); a change of the leg's own state leaves them alone, so a
+# call ending while it joins a conference loses neither write.
+_CONFERENCE_ATTRIBUTES = frozenset({"conference_id", "conference_ids"})
+
+
 def stage_change(transaction: TransactWrite, record: CallRecord, previous: CallState) -> None:
-    transaction.save(_item(record), condition=CallLeg.state == previous.value)
+    item = _item(record)
+    actions: list[Action] = []
+    for name, attribute in CallLeg.get_attributes().items():
+        if attribute.is_hash_key or attribute.is_range_key or name in _CONFERENCE_ATTRIBUTES:
+            continue
+        value = getattr(item, name)
+        actions.append(attribute.remove() if value is None else attribute.set(value))
+    transaction.update(item, actions=actions, condition=CallLeg.state == previous.value)
+
+
+def stage_conference(transaction: TransactWrite, account_id: str, call_id: str, conference_id: str | None) -> None:
+    """The leg joins `conference_id` (also kept in its list of conferences) or, with None, leaves its conference."""
+    actions: list[Action]
+    if conference_id is None:
+        actions = [CallLeg.conference_id.remove()]
+    else:
+        joined = (CallLeg.conference_ids | []).append([conference_id])
+        actions = [CallLeg.conference_id.set(conference_id), CallLeg.conference_ids.set(joined)]
+    transaction.update(CallLeg(account_id, call_id), actions=actions, condition=CallLeg.call_id.exists())
 
 
 def set_node(account_id: str, call_id: str, node_id: str) -> None:

@@ -23,6 +23,7 @@ from chalicelib.calls.schemas import (
     PreAnswerRequest,
     SayRequest,
     SendDtmfRequest,
+    StartMediaStreamRequest,
     StopPlayRequest,
 )
 from chalicelib.core.api import RequestContext, route, validation_errors
@@ -123,4 +124,16 @@ def capture_dtmf(ctx: RequestContext, callId: str) -> ActionResponse:
 @route(blueprint, "/calls/1/calls/{callId}/send-dtmf", methods=["POST"])
 def send_dtmf(ctx: RequestContext, callId: str) -> ActionResponse:
     operations.send_dtmf(ctx.account_id, callId, ctx.body(SendDtmfRequest))
+    return COMPLETED
+
+
+@route(blueprint, "/calls/1/calls/{callId}/start-media-stream", methods=["POST"])
+def start_media_stream(ctx: RequestContext, callId: str) -> ActionResponse:
+    operations.start_media_stream(ctx.account_id, callId, ctx.body(StartMediaStreamRequest))
+    return PENDING  # MEDIA_STREAM_STARTED once the host accepted it, MEDIA_STREAM_FAILED if it did not
+
+
+@route(blueprint, "/calls/1/calls/{callId}/stop-media-stream", methods=["POST"])
+def stop_media_stream(ctx: RequestContext, callId: str) -> ActionResponse:
+    operations.stop_media_stream(ctx.account_id, callId)
     return COMPLETED

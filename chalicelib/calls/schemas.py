@@ -260,8 +260,8 @@ def _query_datetime(value: Any) -> Any:
 class CallQuery(Schema):
     """The filters of `GET /calls/1/calls` and `GET /calls/1/calls/history` (paging is read separately).
 
-    Legs are never in a conference, a dialog or a bulk yet, so `conferenceId`, `dialogId` and `bulkId` are accepted
-    and match no leg.
+    `conferenceId` matches the legs that are or were in that conference. Legs are never in a dialog or a bulk yet,
+    so `dialogId` and `bulkId` are accepted and match no leg.
     """
 
     type: CallEndpointType | None = None
@@ -352,3 +352,21 @@ class SendDtmfRequest(Schema):
 
 class StopPlayRequest(Schema):
     customData: dict[str, str] | None = None
+
+
+class MediaStreamMultiChannel(Schema):
+    enabled: bool
+
+
+class MediaStreamAudioProperties(Schema):
+    mediaStreamConfigId: str = Field(min_length=1, max_length=128)
+    replaceMedia: bool = False
+    multiChannel: MediaStreamMultiChannel | None = None  # refused when enabled: a call's audio is streamed mono
+
+
+class MediaStream(Schema):
+    audioProperties: MediaStreamAudioProperties  # optional in Infobip's schema, but nothing streams without it
+
+
+class StartMediaStreamRequest(Schema):
+    mediaStream: MediaStream

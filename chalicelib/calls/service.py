@@ -95,12 +95,13 @@ def _call(record: CallRecord) -> Call:
         ringDuration=record.ring_duration,
         callsConfigurationId=record.calls_configuration_id,
         platform=_platform(record),
+        conferenceId=record.conference_id,
         customData=record.custom_data,
         **_caller(record),
     )
 
 
-def _error_code_info(name: str | None) -> ErrorCodeInfo | None:
+def error_code_info(name: str | None) -> ErrorCodeInfo | None:
     code = lookup(name) if name else None
     return ErrorCodeInfo(id=code.id, name=code.name, description=code.description) if code else None
 
@@ -124,10 +125,11 @@ def _call_log(record: CallRecord) -> CallLog:
         ringDuration=record.ring_duration,
         callsConfigurationIds=[record.calls_configuration_id] if record.calls_configuration_id else None,
         platform=_platform(record),
+        conferenceIds=list(record.conference_ids) or None,
         duration=record.duration,
         hasCameraVideo=record.media.video,
         hasScreenshareVideo=False,
-        errorCode=_error_code_info(record.error_code),
+        errorCode=error_code_info(record.error_code),
         customData=record.custom_data,
         hangupSource=record.hangup_source,
         **_caller(record),
@@ -304,7 +306,15 @@ def start_outbound_call(
 # --- what happened on a leg -------------------------------------------------------------------------------
 
 
-ACTION_EVENTS = {"PLAY_FINISHED", "SAY_FINISHED", "DTMF_CAPTURED", "ERROR"}
+ACTION_EVENTS = {
+    "PLAY_FINISHED",
+    "SAY_FINISHED",
+    "DTMF_CAPTURED",
+    "ERROR",
+    "MEDIA_STREAM_STARTED",
+    "MEDIA_STREAM_FINISHED",
+    "MEDIA_STREAM_FAILED",
+}
 
 
 def action_event(account_id: str, call_id: str, event_type: str, properties: Mapping[str, Any]) -> None:
@@ -339,8 +349,10 @@ def get_call(account_id: str, call_id: str) -> CallRecord:
 
 
 def _matches(record: CallRecord, query: CallQuery) -> bool:
-    if query.conferenceId or query.dialogId or query.bulkId:
-        return False  # no leg is in a conference, a dialog or a bulk yet
+    if query.dialogId or query.bulkId:
+        return False  # no leg is in a dialog or a bulk yet
+    if query.conferenceId is not None and query.conferenceId not in (record.conference_id, *record.conference_ids):
+        return False
     wanted: list[tuple[object, object]] = [
         (query.type, record.endpoint.type),
         (query.callsConfigurationId, record.calls_configuration_id),

@@ -13,6 +13,15 @@ request signing.
     POST /internal/v1/calls/{callId}/stop-play    → ActionResult
     POST /internal/v1/calls/{callId}/capture-dtmf CaptureDtmfRequest → ActionResult  (DTMF_CAPTURED)
     POST /internal/v1/calls/{callId}/send-dtmf    SendDtmfRequest → ActionResult
+    POST /internal/v1/calls/{callId}/start-media-stream  StartMediaStreamRequest → ActionResult
+                                                  (MEDIA_STREAM_STARTED, then MEDIA_STREAM_FINISHED / _FAILED)
+    POST /internal/v1/calls/{callId}/stop-media-stream   → ActionResult
+    POST /internal/v1/conferences/{conferenceId}/join       ConferenceJoinRequest → ActionResult
+    POST /internal/v1/conferences/{conferenceId}/leave      ConferenceRequest → ActionResult   (the call stays up)
+    POST /internal/v1/conferences/{conferenceId}/update     ConferenceUpdateRequest → ActionResult
+    POST /internal/v1/conferences/{conferenceId}/play       ConferencePlayRequest → ActionResult (to everyone in it)
+    POST /internal/v1/conferences/{conferenceId}/stop-play  ConferenceRequest → ActionResult
+    POST /internal/v1/conferences/{conferenceId}/hangup     ConferenceRequest → ActionResult   (hangs up its calls)
 
 An action the node cannot start answers 400 (bad content: an undecodable file, an unknown language) or 409 (the
 call cannot take it now); a failure after it started is an ERROR event.
@@ -60,6 +69,7 @@ class DialRequest(_Body):
     video: bool = False
     connectTimeoutSeconds: int = Field(default=60, ge=1, le=600)
     customData: dict[str, str] | None = None
+    conferenceId: str | None = Field(default=None, max_length=128)  # join this conference when answered
 
 
 class PlayContent(_Body):
@@ -99,8 +109,56 @@ class SendDtmfRequest(_Body):
     dtmf: str = Field(min_length=1, max_length=64, pattern=r"^[0-9A-Da-d*#wW]+$")
 
 
+class StartMediaStreamRequest(_Body):
+    """Stream the call's audio to a websocket host; with `replaceMedia` the host's audio is what the party hears.
+
+    The control plane resolved the media-stream configuration: its URL (checked again by the node when it connects)
+    and, for BASIC security, the `Authorization` header of the opening handshake (the control plane decrypts the
+    credentials, so the node needs neither the table nor the data key). `customData` is the call's: the host gets
+    it in the stream's first message."""
+
+    mediaStreamConfigId: str = Field(min_length=1, max_length=128)
+    url: str = Field(min_length=1, max_length=2048)
+    authorization: str | None = Field(default=None, max_length=1024)
+    replaceMedia: bool = False
+    customData: dict[str, str] | None = None
+
+
 class HangupRequest(_Body):
     errorCode: str = Field(default="NORMAL_HANGUP", max_length=64)
+
+
+# --- conferences: mixed on the node that has their calls ------------------------------------------------------
+
+
+class ConferenceJoinRequest(_Body):
+    """Mix the call into the conference (PARTICIPANT_JOINED once it is); a call not answered yet joins when it is."""
+
+    accountId: str = Field(min_length=1, max_length=128)
+    callId: str = Field(min_length=1, max_length=128)
+    muted: bool = False
+    deaf: bool = False
+
+
+class ConferenceUpdateRequest(_Body):
+    """Mute / deafen one participant (`callId`) or, without it, every participant; None leaves a flag as it is."""
+
+    accountId: str = Field(min_length=1, max_length=128)
+    callId: str | None = Field(default=None, max_length=128)
+    muted: bool | None = None
+    deaf: bool | None = None
+
+
+class ConferencePlayRequest(_Body):
+    accountId: str = Field(min_length=1, max_length=128)
+    play: PlayRequest
+
+
+class ConferenceRequest(_Body):
+    """Leave (remove one call), hang up, stop playing: the conference's account, and the call where one is meant."""
+
+    accountId: str = Field(min_length=1, max_length=128)
+    callId: str | None = Field(default=None, max_length=128)
 
 
 class ActionResult(_Body):

@@ -234,6 +234,44 @@ class CallLeg(BaseModel):
     peer_call_id = UnicodeAttribute(null=True)
     parent_call_id = UnicodeAttribute(null=True)
     node_id = UnicodeAttribute(null=True)
+    conference_id = UnicodeAttribute(null=True)  # the conference the leg is in now (written by conferences only)
+    conference_ids = ListAttribute(of=UnicodeAttribute, null=True)  # every conference it joined, in order
+    expires_at = TTLAttribute()
+
+
+# --- conferences ----------------------------------------------------------------------------------------
+
+
+class ConferenceParticipant(MapAttribute[str, object]):
+    call_id = UnicodeAttribute()
+    endpoint = UnicodeAttribute()  # the call's CallEndpoint as JSON (a leg's endpoint never changes)
+    state = UnicodeAttribute()  # JOINING | JOINED | LEFT
+    join_time = UTCDateTimeAttribute(null=True)
+    leave_time = UTCDateTimeAttribute(null=True)
+    muted = BooleanAttribute(default=False)
+    deaf = BooleanAttribute(default=False)
+
+
+class Conference(BaseModel):
+    """Infobip's `Conference` / `ConferenceLog`: one item with its participants (at most 15), so a change and its
+    event are one conditional write (`version`). A finished conference is its history entry, kept two months."""
+
+    class Meta(TableMeta):
+        base_name = "conferences"
+
+    account_id = UnicodeAttribute(hash_key=True)
+    conference_id = UnicodeAttribute(range_key=True)
+    name = UnicodeAttribute()
+    calls_configuration_id = UnicodeAttribute()
+    application_id = UnicodeAttribute(null=True)
+    entity_id = UnicodeAttribute(null=True)
+    node_id = UnicodeAttribute(null=True)  # the media node whose mix it is (set by the first participant)
+    max_duration = NumberAttribute()
+    participants = ListAttribute(of=ConferenceParticipant, default=list)
+    start_time = UTCDateTimeAttribute()
+    end_time = UTCDateTimeAttribute(null=True)
+    error_code = UnicodeAttribute(null=True)
+    version = NumberAttribute()
     expires_at = TTLAttribute()
 
 
@@ -327,6 +365,7 @@ ALL_MODELS: tuple[type[BaseModel], ...] = (
     DeliveryAttempt,
     DeadLetter,
     CallLeg,
+    Conference,
     MediaNode,
     AudioFile,
     CallsConfiguration,

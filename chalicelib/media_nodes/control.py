@@ -10,7 +10,13 @@ import httpx
 from chalicelib.contract import control
 from chalicelib.core.settings import key_material
 
-CALL_ACTIONS = frozenset({"send-ringing", "pre-answer", "answer", "play", "stop-play", "capture-dtmf", "send-dtmf"})
+CALL_ACTIONS = frozenset(
+    {"send-ringing", "pre-answer", "answer", "play", "stop-play", "capture-dtmf", "send-dtmf"}
+    | {"start-media-stream", "stop-media-stream"}
+)
+
+
+CONFERENCE_ACTIONS = frozenset({"join", "leave", "update", "play", "stop-play", "hangup"})
 
 
 class MediaNodeError(Exception):
@@ -56,6 +62,7 @@ class MediaNodeClient:
         video: bool = False,
         connect_timeout: int = 60,
         custom_data: dict[str, str] | None = None,
+        conference_id: str | None = None,
     ) -> control.ActionResult:
         """Ring `identity`'s devices on this node; MediaNodeError 404 when it has none here."""
         body = control.DialRequest(
@@ -68,13 +75,14 @@ class MediaNodeClient:
             video=video,
             connectTimeoutSeconds=connect_timeout,
             customData=custom_data,
+            conferenceId=conference_id,
         )
         response = self._request("POST", "/calls", body.model_dump_json().encode())
         return control.ActionResult.model_validate_json(response.content)
 
     def action(self, call_id: str, action: str, request: control._Body | None = None) -> control.ActionResult:
         """POST an action on a call with its contract body: `send-ringing`, `pre-answer`, `answer` (no body),
-        `play`, `stop-play`, `capture-dtmf`, `send-dtmf`."""
+        `play`, `stop-play`, `capture-dtmf`, `send-dtmf`, `start-media-stream`, `stop-media-stream`."""
         if action not in CALL_ACTIONS:
             raise ValueError(f"unknown action {action}")
         body = request.model_dump_json(exclude_none=True).encode() if request is not None else b""
@@ -93,6 +101,16 @@ class MediaNodeClient:
 
     def send_dtmf(self, call_id: str, request: control.SendDtmfRequest) -> control.ActionResult:
         return self.action(call_id, "send-dtmf", request)
+
+    def conference(self, conference_id: str, action: str, request: control._Body) -> control.ActionResult:
+        """POST an action on a conference this node mixes: `join`, `leave`, `update`, `play`, `stop-play`,
+        `hangup`."""
+        if action not in CONFERENCE_ACTIONS:
+            raise ValueError(f"unknown conference action {action}")
+        body = request.model_dump_json(exclude_none=True).encode()
+        return control.ActionResult.model_validate_json(
+            self._request("POST", f"/conferences/{conference_id}/{action}", body).content
+        )
 
     def hangup(self, call_id: str, error_code: str = "NORMAL_HANGUP") -> control.ActionResult:
         body = control.HangupRequest(errorCode=error_code).model_dump_json().encode()

@@ -80,10 +80,11 @@ ACCESS: dict[str, FunctionAccess] = {
 # for the token key it verifies WebRTC tokens with. Playing an uploaded file (`chalicelib.files.service.open_file`)
 # reads its item (consistent GetItem on audio-files) and then its object. Application calls only name their calls
 # configuration (`start_application_call` does not read it), so calls-configurations and media-stream-configs stay
-# out of reach.
+# out of reach. Conferences it mixes are written like calls (`chalicelib.conferences.service`: the conference item,
+# its participants' legs and their events in one transaction).
 MEDIA_NODE = FunctionAccess(
     read_tables=("audio-files",),
-    write_tables=("calls", "event-sequences"),
+    write_tables=("calls", "event-sequences", "conferences"),
     write_only_tables=("outbox", "media-nodes"),
     read_keys=True,
     read_objects=(AUDIO_FILES,),

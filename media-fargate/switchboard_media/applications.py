@@ -14,11 +14,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from chalicelib.contract import control
 from chalicelib.contract import signalling as sig
 from switchboard_media.actions.errors import ActionError
+from switchboard_media.actions.media_stream import MediaStreamBusy, MediaStreamError
 from switchboard_media.actions.tts import EspeakProvider, SpeechProvider
 from switchboard_media.call_actions import CallActions
 from switchboard_media.calls import CallError, CallRecords
@@ -43,7 +45,10 @@ class ApplicationCall:
     ringing: list[Session] = field(default_factory=list)  # outbound: devices still ringing
     state: str = "CALLING"  # CALLING, RINGING, PRE_ESTABLISHED, ESTABLISHED, ENDED
     media: Leg | None = None
-    graph: AudioGraph | None = None
+    graph: AudioGraph | None = None  # its own mix: the party hears the application's actions
+    home: AudioGraph | None = None  # another mix the leg is in instead (a conference's)
+    home_options: dict[str, object] = field(default_factory=dict)  # its member options there (muted, deaf)
+    wired: bool = False  # the leg's media is up and connected
     actions: CallActions | None = None
     wiring: asyncio.Future[None] | None = None
     timer: asyncio.TimerHandle | None = None
@@ -69,6 +74,9 @@ class ApplicationCalls:
         self._base_url = base_url
         self._ticker = ticker
         self._calls: dict[str, ApplicationCall] = {}
+        # what a conference needs to hear: a call's media came up, a call ended (before its end is recorded)
+        self.wired_hooks: list[Callable[[ApplicationCall], None]] = []
+        self.ended_hooks: list[Callable[[ApplicationCall, str], Awaitable[None]]] = []
 
     def __len__(self) -> int:
         return len(self._calls)
@@ -184,6 +192,8 @@ class ApplicationCalls:
 
     async def play(self, call_id: str, request: control.PlayRequest) -> None:
         actions = self._actions_of(call_id)
+        if self._calls[call_id].home is not None:
+            raise CallError("WRONG_STATE", "the call is in a conference: play into the conference instead")
         try:
             await actions.play(request)
         except ActionError as error:
@@ -197,6 +207,17 @@ class ApplicationCalls:
 
     async def send_dtmf(self, call_id: str, request: control.SendDtmfRequest) -> None:
         self._actions_of(call_id).send_dtmf(request)
+
+    async def start_media_stream(self, call_id: str, request: control.StartMediaStreamRequest) -> None:
+        try:
+            self._actions_of(call_id).start_media_stream(request)
+        except MediaStreamBusy as error:
+            raise CallError("WRONG_STATE", str(error)) from error
+        except MediaStreamError as error:
+            raise CallError("BAD_CONTENT", str(error)) from error
+
+    async def stop_media_stream(self, call_id: str) -> None:
+        await self._actions_of(call_id).stop_media_stream()
 
     def _actions_of(self, call_id: str) -> CallActions:
         call = self._calls.get(call_id)
@@ -260,6 +281,46 @@ class ApplicationCalls:
 
     # --- internals ------------------------------------------------------------------------------------
 
+    def call_of(self, account_id: str, call_id: str) -> ApplicationCall:
+        """A live call of the account on this node (CallError UNKNOWN_CALL otherwise)."""
+        call = self._calls.get(call_id)
+        if call is None or call.account_id != account_id or call.state == "ENDED":
+            raise CallError("UNKNOWN_CALL", f"no call {call_id} on this node")
+        return call
+
+    def move_audio(self, call: ApplicationCall, home: AudioGraph | None, **options: object) -> None:
+        """Put the call's leg in `home` (a conference's mix, with member `options` such as muted / deaf) or, with
+        None, back in its own graph. Playback on the call stops when it leaves its own graph; what listens to the
+        party (DTMF detection, a media stream) goes along. A leg whose media is not up yet is connected to its
+        home when it comes up. The switch happens right after the old mix's next tick, so no frame is sent twice."""
+        previous = call.home or call.graph
+        target = home or call.graph
+        call.home, call.home_options = home, dict(options)
+        if home is not None and call.actions is not None:
+            call.actions.stop_play()
+        media = call.media
+        if not call.wired or previous is None or target is None or media is None:
+            return
+        if previous is target:
+            member = target.members.get(call.call_id)
+            for key, value in options.items():
+                if member is not None:
+                    setattr(member, key, value)
+            return
+
+        def move() -> None:
+            if call.state == "ENDED" or media.audio_in is None or media.audio_out is None:
+                return
+            old = previous.members.pop(call.call_id, None)
+            member = target.connect(call.call_id, media.audio_in, media.audio_out)
+            member.muted, member.deaf = False, False
+            for key, value in options.items():
+                setattr(member, key, value)
+            if old is not None:
+                member.listeners, member.mix_listener = old.listeners, old.mix_listener
+
+        previous.call_after_tick(move)
+
     def _call_for_device(self, session: Session, call_id: str) -> ApplicationCall:
         call = self._calls.get(call_id)
         if call is None or call.inbound or session not in call.ringing:
@@ -293,8 +354,16 @@ class ApplicationCalls:
         if call.state == "ENDED" or call.media is not media:
             return
         assert media.audio_in is not None and media.audio_out is not None
-        graph.connect(call.call_id, media.audio_in, media.audio_out)
+        home = call.home or graph
+        home.connect(call.call_id, media.audio_in, media.audio_out)
+        for key, value in (call.home_options if call.home is not None else {}).items():
+            setattr(home.members[call.call_id], key, value)
+        call.wired = True
+        if call.actions is not None:
+            call.actions.use_telephone_events(media.audio_in, media.audio_out.port)
         self._ticker.add(graph)
+        for hook in self.wired_hooks:
+            hook(call)
 
     def _cancel_timer(self, call: ApplicationCall) -> None:
         if call.timer is not None:
@@ -312,6 +381,11 @@ class ApplicationCalls:
         self._cancel_timer(call)
         if call.actions is not None:
             await call.actions.close()  # what was playing reports before the call's end
+        for hook in self.ended_hooks:
+            try:
+                await hook(call, error_code)
+            except Exception:
+                log.exception("an end-of-call hook failed for %s", call.call_id)
         try:
             await self._records.transition("hangup", call.account_id, call.call_id, error_code)
         except Exception:

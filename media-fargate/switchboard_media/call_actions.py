@@ -4,9 +4,11 @@
   a URL (downloaded through the outbound URL policy, cached per node) or text spoken by the speech provider. The
   party hears it; PLAY_FINISHED / SAY_FINISHED report how long it played, whether completely, and the digit that
   stopped it (`stopOn`).
-- capture DTMF: digits the party presses (in-band, detected on the decoded audio) until `maxLength`, the
-  terminator, or a timeout (first digit / between digits) → DTMF_CAPTURED.
-- send DTMF: the digits as in-band tones to the party.
+- capture DTMF: digits the party presses (RFC 4733 telephone-events, and in-band: detected on the decoded audio)
+  until `maxLength`, the terminator, or a timeout (first digit / between digits) → DTMF_CAPTURED.
+- send DTMF: the digits as RFC 4733 telephone-events when the party negotiated them, as in-band tones otherwise.
+- media stream: what the party says, to a websocket host (`actions.media_stream`); with replaceMedia the party
+  hears the host's audio instead of the call's → MEDIA_STREAM_STARTED, then MEDIA_STREAM_FINISHED / _FAILED.
 An action that fails after it started reports ERROR (actionType, errorCode, errorDetails).
 """
 
@@ -19,14 +21,19 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import numpy as np
+from aiortc.rtcrtpparameters import RTCRtpCodecParameters
+from aiortc.rtp import RtpPacket
 
 from chalicelib.contract import control
 from switchboard_media.actions.audio import decode_audio
 from switchboard_media.actions.dtmf import DtmfDetector, dtmf_tones
 from switchboard_media.actions.errors import ActionError
+from switchboard_media.actions.media_stream import MediaStream, MediaStreamBusy
 from switchboard_media.actions.player import Player
+from switchboard_media.actions.telephone_event import TelephoneEventSender
 from switchboard_media.actions.tts import SpeechProvider
 from switchboard_media.engine.graph import AudioGraph
+from switchboard_media.engine.seams import InboundTap, OutboundPort
 
 log = logging.getLogger(__name__)
 
@@ -85,6 +92,8 @@ async def load_url(url: str) -> np.ndarray:
 
 
 class CallActions:
+    everyone_hears = False  # a conference's actions play to every participant, a call's to its party only
+
     def __init__(
         self, account_id: str, call_id: str, graph: AudioGraph, speech: SpeechProvider, write_event: EventWriter
     ) -> None:
@@ -99,7 +108,9 @@ class CallActions:
         self._captured = ""
         self._capture_timer: asyncio.TimerHandle | None = None
         self._detector: DtmfDetector | None = None
+        self._events: TelephoneEventSender | None = None  # the party negotiated telephone-event
         self._tasks: set[asyncio.Future[None]] = set()
+        self._stream: MediaStream | None = None
 
     # --- play and say ---------------------------------------------------------------------------------
 
@@ -130,7 +141,8 @@ class CallActions:
         self._player, self._stop_on = player, request.stopOnTerminator
         if request.stopOnTerminator is not None:
             self._listen()
-        self._graph.add(self._source_name, source=player, audience=frozenset({self.call_id}), talking_events=False)
+        audience = None if self.everyone_hears else frozenset({self.call_id})
+        self._graph.add(self._source_name, source=player, audience=audience, talking_events=False)
 
     def stop_play(self, reason: str = "STOPPED") -> None:
         if self._player is not None:
@@ -165,8 +177,18 @@ class CallActions:
         self._listen()
         self._arm(request.timeoutMs)
 
+    def use_telephone_events(self, tap: InboundTap, port: OutboundPort) -> None:
+        """The party's media is up: the digits it sends as RFC 4733 events are heard too, and `send_dtmf` sends
+        events if the party negotiated them."""
+        tap.on_telephone_event = self._telephone_event
+        if port.telephone_event is not None:
+            self._events = port.events = TelephoneEventSender(port.telephone_event.clockRate)
+
     def send_dtmf(self, request: control.SendDtmfRequest) -> None:
         digits = "".join(d for d in request.dtmf.upper() if d not in "W")
+        if self._events is not None:
+            self._events.add(digits)
+            return
         pcm = np.concatenate(dtmf_tones(digits))
         self._graph.add(
             f"{self.call_id}#dtmf",
@@ -174,6 +196,10 @@ class CallActions:
             audience=frozenset({self.call_id}),
             talking_events=False,
         )
+
+    async def _telephone_event(self, packet: RtpPacket, codec: RTCRtpCodecParameters) -> None:
+        if self._detector is not None:  # digits count while something listens for them, as in-band ones do
+            self._detector.telephone_event(packet.payload, packet.timestamp, bool(packet.marker))
 
     def _listen(self) -> None:
         if self._detector is None:
@@ -210,6 +236,55 @@ class CallActions:
         if capture is not None:
             self._emit("DTMF_CAPTURED", {"dtmf": self._captured, "timeout": timeout, "customData": capture.customData})
 
+    # --- media streaming ---------------------------------------------------------------------------------------
+    # What the party says goes to the host every tick (a graph member that hears only the party); with
+    # replaceMedia the party hears only what the host sends back (it hears only that member) until the stream ends.
+
+    def start_media_stream(self, request: control.StartMediaStreamRequest) -> None:
+        if self._stream is not None:
+            raise MediaStreamBusy("the call is streaming already: stop that stream first")
+        from chalicelib.core.ids import uuid_id
+
+        stream = MediaStream(self.call_id, uuid_id(), request, self._stream_opened, self._stream_closed)
+        self._stream = stream
+        stream.start()
+
+    async def stop_media_stream(self, reason: str = "stopped by the application") -> None:
+        if self._stream is not None:
+            await self._stream.stop(reason)  # its close handler reports and detaches it
+
+    def _stream_opened(self, stream: MediaStream) -> None:
+        replace, name = stream.request.replaceMedia, self._stream_member(stream)
+        self._graph.add(
+            name,
+            mix_listener=stream.heard,
+            source=stream.next_frame if replace else None,
+            audience=frozenset({self.call_id}),
+            muted=not replace,
+            hears_only=self.call_id,
+            talking_events=False,
+        )
+        if replace:
+            self._graph.add(self.call_id).hears_only = name
+        self._emit("MEDIA_STREAM_STARTED", {"configId": stream.config_id, "streamId": stream.stream_id})
+
+    def _stream_closed(self, stream: MediaStream, failed: bool, reason: str) -> None:
+        if self._stream is stream:
+            self._stream = None
+        name = self._stream_member(stream)
+        member = self._graph.members.get(name)
+        if member is not None:  # silent now; it leaves after the tick under way, which may still list it
+            member.source, member.mix_listener, member.muted = None, None, True
+            self._graph.call_after_tick(lambda: self._graph.remove(name))
+        party = self._graph.members.get(self.call_id)
+        if party is not None and party.hears_only == name:
+            party.hears_only = None
+        event = "MEDIA_STREAM_FAILED" if failed else "MEDIA_STREAM_FINISHED"
+        self._emit(event, {"configId": stream.config_id, "streamId": stream.stream_id, "reason": reason})
+
+    def _stream_member(self, stream: MediaStream) -> str:
+        return f"{self.call_id}#stream:{stream.stream_id}"
+
     # --- events and the end -------------------------------------------------------------------------------
 
     def _emit(self, event_type: str, properties: dict[str, Any]) -> None:
@@ -226,6 +301,7 @@ class CallActions:
     async def close(self) -> None:
         """The call ended: stop what is playing (reported as not complete) and any capture."""
         self.stop_play("HANGUP")
+        await self.stop_media_stream("the call ended")
         if self._capture_timer is not None:
             self._capture_timer.cancel()
         self._capture = None

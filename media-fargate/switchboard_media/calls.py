@@ -84,6 +84,13 @@ class CallRecords:
 
         await asyncio.to_thread(getattr(service, name), account_id, call_id, *args)
 
+    async def conference(self, name: str, account_id: str, conference_id: str, *args: Any, **kwargs: Any) -> None:
+        """What happened in a conference this node mixes (`chalicelib.conferences.service`: joined, left,
+        media_changed, talking, action_event)."""
+        from chalicelib.conferences import service
+
+        await asyncio.to_thread(getattr(service, name), account_id, conference_id, *args, **kwargs)
+
 
 @dataclass
 class ActiveCall:

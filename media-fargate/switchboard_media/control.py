@@ -47,6 +47,10 @@ class ControlApi:
         app.router.add_post(f"{prefix}/calls/{{call_id}}/stop-play", self._signed(self.stop_play))
         app.router.add_post(f"{prefix}/calls/{{call_id}}/capture-dtmf", self._signed(self.capture_dtmf))
         app.router.add_post(f"{prefix}/calls/{{call_id}}/send-dtmf", self._signed(self.send_dtmf))
+        app.router.add_post(f"{prefix}/calls/{{call_id}}/start-media-stream", self._signed(self.start_media_stream))
+        app.router.add_post(f"{prefix}/calls/{{call_id}}/stop-media-stream", self._signed(self.stop_media_stream))
+        for action in ("join", "leave", "update", "play", "stop-play", "hangup"):
+            app.router.add_post(f"{prefix}/conferences/{{conference_id}}/{action}", self._signed(self.conference))
 
     def _signed(
         self, handler: Callable[[web.Request, bytes, Managers], Awaitable[web.Response]]
@@ -74,7 +78,30 @@ class ControlApi:
         return web.json_response(self._status().model_dump())
 
     async def dial(self, request: web.Request, body: bytes, managers: Managers) -> web.Response:
-        await managers.applications.dial(control.DialRequest.model_validate_json(body or b"{}"))
+        dial = control.DialRequest.model_validate_json(body or b"{}")
+        if dial.conferenceId:  # expected before it rings, so an answer can never come first
+            managers.conferences.expect(dial.accountId, dial.conferenceId, dial.callId)
+        try:
+            await managers.applications.dial(dial)
+        except CallError:
+            if dial.conferenceId:
+                managers.conferences.forget(dial.conferenceId, dial.callId)
+            raise
+        return _done()
+
+    async def conference(self, request: web.Request, body: bytes, managers: Managers) -> web.Response:
+        conference_id = request.match_info["conference_id"]
+        action = request.path.rsplit("/", 1)[1]
+        conferences, data = managers.conferences, body or b"{}"
+        if action == "join":
+            await conferences.join(conference_id, control.ConferenceJoinRequest.model_validate_json(data))
+        elif action == "update":
+            await conferences.update(conference_id, control.ConferenceUpdateRequest.model_validate_json(data))
+        elif action == "play":
+            await conferences.play(conference_id, control.ConferencePlayRequest.model_validate_json(data))
+        else:
+            handler = {"leave": conferences.leave, "stop-play": conferences.stop_play, "hangup": conferences.hangup}
+            await handler[action](conference_id, control.ConferenceRequest.model_validate_json(data))
         return _done()
 
     async def hangup(self, request: web.Request, body: bytes, managers: Managers) -> web.Response:
@@ -112,4 +139,13 @@ class ControlApi:
     async def send_dtmf(self, request: web.Request, body: bytes, managers: Managers) -> web.Response:
         send = control.SendDtmfRequest.model_validate_json(body or b"{}")
         await managers.applications.send_dtmf(request.match_info["call_id"], send)
+        return _done()
+
+    async def start_media_stream(self, request: web.Request, body: bytes, managers: Managers) -> web.Response:
+        stream = control.StartMediaStreamRequest.model_validate_json(body or b"{}")
+        await managers.applications.start_media_stream(request.match_info["call_id"], stream)
+        return _done()
+
+    async def stop_media_stream(self, request: web.Request, body: bytes, managers: Managers) -> web.Response:
+        await managers.applications.stop_media_stream(request.match_info["call_id"])
         return _done()

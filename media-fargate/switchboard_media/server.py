@@ -8,8 +8,10 @@ from aiohttp import web
 
 from chalicelib.contract import control
 from switchboard_media import session
+from switchboard_media.actions.tts import EspeakProvider
 from switchboard_media.applications import ApplicationCalls
 from switchboard_media.calls import CallError, CallManager, CallRecords
+from switchboard_media.conferences import Conferences
 from switchboard_media.control import ControlApi
 from switchboard_media.engine.ticker import Ticker
 from switchboard_media.presence import Presence
@@ -54,6 +56,7 @@ class Node:
         self.records = records or CallRecords()
         self.calls: CallManager | None = None
         self.applications: ApplicationCalls | None = None
+        self.conferences: Conferences | None = None
         self.rooms: RoomManager | None = None
         self.ticker = Ticker()
         self.draining = False
@@ -61,16 +64,20 @@ class Node:
     def bind(self, base_url: str) -> None:
         self.calls = CallManager(self.settings, self.presence, self.tickets, self.records, base_url, self.ticker)
         self.rooms = RoomManager(self.settings, self.tickets, base_url, self.ticker)
+        speech = EspeakProvider()
         self.applications = ApplicationCalls(
-            self.settings, self.presence, self.tickets, self.records, base_url, self.ticker
+            self.settings, self.presence, self.tickets, self.records, base_url, self.ticker, speech
         )
+        self.conferences = Conferences(self.applications, self.records, self.ticker, speech)
 
     async def shutdown(self) -> None:
         """End every call and room seat with proper events, then stop the media clock."""
         if self.calls is not None:
             await self.calls.shutdown()
         if self.applications is not None:
-            await self.applications.shutdown()
+            await self.applications.shutdown()  # the conferences' calls end with them
+        if self.conferences is not None:
+            await self.conferences.shutdown()
         if self.rooms is not None:
             await self.rooms.shutdown()
         await self.ticker.stop()
@@ -88,9 +95,9 @@ class Node:
         return web.json_response(self.status().model_dump(), status=503 if self.draining else 200)
 
     async def websocket(self, request: web.Request) -> web.StreamResponse:
-        if self.draining or self.calls is None or self.rooms is None or self.applications is None:
+        managers = self._managers()
+        if self.draining or managers is None:
             return web.json_response({"error": "draining"}, status=503)
-        managers = session.Managers(self.calls, self.rooms, self.applications)
         return await session.handle(request, self.presence, managers, self.token_key, self.settings.node_id)
 
     async def whip(self, request: web.Request) -> web.Response:
@@ -120,9 +127,9 @@ class Node:
         )
 
     def _managers(self) -> session.Managers | None:
-        if self.calls is None or self.rooms is None or self.applications is None:
+        if self.calls is None or self.rooms is None or self.applications is None or self.conferences is None:
             return None
-        return session.Managers(self.calls, self.rooms, self.applications)
+        return session.Managers(self.calls, self.rooms, self.applications, self.conferences)
 
     def application(self) -> web.Application:
         app = web.Application(client_max_size=MAX_SDP_BYTES, middlewares=[whip_cors])

@@ -16,6 +16,7 @@ from chalicelib.contract import signalling as sig
 from chalicelib.contract.tokens import TokenError, verify
 from switchboard_media.applications import ApplicationCalls
 from switchboard_media.calls import CallError, CallManager
+from switchboard_media.conferences import Conferences
 from switchboard_media.presence import Presence
 from switchboard_media.rooms import RoomManager
 
@@ -29,11 +30,13 @@ OUTBOX_LIMIT = 256
 
 @dataclass(frozen=True)
 class Managers:
-    """What a signalling session's messages go to: 1:1 calls, rooms and application calls."""
+    """What a signalling session's messages (and the control API's requests) go to: 1:1 calls, rooms, application
+    calls and the conferences they are mixed in."""
 
     calls: CallManager
     rooms: RoomManager
     applications: ApplicationCalls
+    conferences: Conferences
 
     def of_call(self, call_id: str) -> CallManager | ApplicationCalls:
         return self.applications if self.applications.owns(call_id) else self.calls

@@ -37,6 +37,7 @@ class FakeRecords(CallRecords):
     transitions: list[tuple[str, str, tuple[object, ...]]] = field(default_factory=list)
     legs: dict[str, str] = field(default_factory=dict)  # leg id -> identity
     events: list[tuple[str, str, dict[str, object]]] = field(default_factory=list)  # actions' events
+    conferences: list[tuple[str, str, tuple[object, ...]]] = field(default_factory=list)  # (report, conference, args)
 
     async def start(self, account_id, caller, callee_identity, video, node_id):
         caller_leg, callee_leg = f"leg-{uuid.uuid4().hex[:8]}", f"leg-{uuid.uuid4().hex[:8]}"
@@ -55,6 +56,12 @@ class FakeRecords(CallRecords):
 
     async def transition(self, name, account_id, call_id, *args):
         self.transitions.append((name, call_id, args))
+
+    async def conference(self, name, account_id, conference_id, *args, **kwargs):
+        self.conferences.append((name, conference_id, (*args, *kwargs.values())))
+
+    def of_conference(self, conference_id: str, name: str) -> list[tuple[object, ...]]:
+        return [args for report, conference, args in self.conferences if (report, conference) == (name, conference_id)]
 
     def of(self, leg: str) -> list[str]:
         return [name if not args else f"{name}:{args[0]}" for name, call, args in self.transitions if call == leg]

@@ -4,22 +4,15 @@ from __future__ import annotations
 
 import asyncio
 
-import numpy as np
 import pytest
 
 from chalicelib.contract import signalling as sig
 from switchboard_rtc import AudioSink, RtcClient, RtcError, ToneSource
 from tests.media.conftest import token
+from tests.support.audio import band_energy
 
 pytestmark = pytest.mark.asyncio
 TONES = {"ann": 600.0, "ben": 1000.0, "cat": 1500.0}
-
-
-def band_energy(samples, frequency: float, rate: int = 48000) -> float:
-    signal = np.asarray(samples, dtype=np.float64)
-    spectrum = np.abs(np.fft.rfft(signal * np.hanning(len(signal))))
-    bins = np.fft.rfftfreq(len(signal), 1 / rate)
-    return float(spectrum[(bins > frequency - 15) & (bins < frequency + 15)].max())
 
 
 async def test_three_participants_hear_the_other_two_and_not_themselves(node):

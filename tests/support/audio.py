@@ -17,3 +17,11 @@ def dominant_frequency(samples: Sequence[int], sample_rate: int = 48000) -> floa
 def rms(samples: Sequence[int]) -> float:
     signal = np.asarray(samples, dtype=np.float64)
     return float(np.sqrt(np.mean(signal**2))) if len(signal) else 0.0
+
+
+def band_energy(samples: Sequence[int], frequency: float, rate: int = 48000) -> float:
+    """The spectrum's peak within 15 Hz of `frequency` (a tone's presence in a mix)."""
+    signal = np.asarray(samples, dtype=np.float64)
+    spectrum = np.abs(np.fft.rfft(signal * np.hanning(len(signal))))
+    bins = np.fft.rfftfreq(len(signal), 1 / rate)
+    return float(spectrum[(bins > frequency - 15) & (bins < frequency + 15)].max())

@@ -70,6 +70,7 @@ class Member:
     audience: frozenset[str] | None = None  # who hears this member; None: everyone
     muted: bool = False  # heard by nobody
     deaf: bool = False  # hears nothing
+    hears_only: str | None = None  # hears that member and no other (a media stream; a call whose audio it replaces)
     listeners: list[PcmListener] = field(default_factory=list)  # what this member says, every frame as decoded
     voice: Voice = field(default_factory=Voice)
     talking_events: bool = True
@@ -79,6 +80,7 @@ class Member:
             other is not self
             and not self.deaf
             and not other.muted
+            and (self.hears_only is None or other.name == self.hears_only)
             and (other.audience is None or self.name in other.audience)
         )
 
