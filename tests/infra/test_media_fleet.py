@@ -64,11 +64,11 @@ def _signalling_url(template: dict[str, Any]) -> Any:
 # --- the task role: least privilege -----------------------------------------------------------------------------
 
 
-def test_the_task_role_writes_only_the_call_tables_and_reads_only_the_keys(template):
+def test_the_task_role_writes_only_the_call_and_conference_tables_and_reads_only_the_keys(template):
     task_role = _one(template, "AWS::ECS::TaskDefinition")[1]["TaskRoleArn"]["Fn::GetAtt"][0]
     statements = _role_statements(template, task_role)
     resources = [json.dumps(statement["Resource"], sort_keys=True) for statement in statements]
-    bases = ("calls", "event-sequences", "outbox", "media-nodes", "audio-files")
+    bases = ("calls", "conferences", "event-sequences", "outbox", "media-nodes", "audio-files")
     tables = {base: _table_id(template, base) for base in bases}
     for base, logical in tables.items():
         assert any(logical in resource for resource in resources), base
