@@ -111,7 +111,9 @@ async def wait_event(receiver: Receiver, call_id: str, kind: str) -> dict[str, A
     raise AssertionError((call_id, kind, [r.event["type"] for r in receiver.accepted()]))
 
 
-async def subscribe(stack: Stack, calls: CallsApi, receiver: Receiver, configuration_id: str) -> None:
+async def subscribe(
+    stack: Stack, calls: CallsApi, receiver: Receiver, configuration_id: str, events: list[str] = EVENTS
+) -> None:
     created = await off_loop(
         calls.create_calls_configuration, CallsConfigurationCreateRequest(id=configuration_id, name=configuration_id)
     )
@@ -119,7 +121,7 @@ async def subscribe(stack: Stack, calls: CallsApi, receiver: Receiver, configura
     body = subscription(
         f"{configuration_id}-events",
         f"{receiver.url}/events",
-        EVENTS,
+        events,
         criteria=[{"callsConfigurationId": configuration_id}],
     )
     async with httpx.AsyncClient(base_url=stack.url, headers=stack.headers) as api:

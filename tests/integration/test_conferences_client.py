@@ -30,9 +30,15 @@ from infobip_api_client.models import (
 )
 
 from switchboard_rtc import AudioSink, RtcClient, ToneSource
-from tests.integration.test_calls_client import calls, keeps_every_field, off_loop, stack, token  # noqa: F401
+from tests.integration.test_calls_client import (  # noqa: F401 (fixtures)
+    calls,
+    keeps_every_field,
+    off_loop,
+    stack,
+    subscribe,
+    token,
+)
 from tests.support.audio import band_energy
-from tests.support.payloads import subscription
 from tests.support.receiver import Receiver
 
 EVENTS = [
@@ -55,23 +61,6 @@ def receiver() -> Iterator[Receiver]:
     running = Receiver().start()
     yield running
     running.stop()
-
-
-async def subscribe(stack, calls: CallsApi, receiver: Receiver, configuration_id: str) -> None:  # noqa: F811
-    import httpx
-    from infobip_api_client.models import CallsConfigurationCreateRequest
-
-    await off_loop(
-        calls.create_calls_configuration, CallsConfigurationCreateRequest(id=configuration_id, name=configuration_id)
-    )
-    body = subscription(
-        f"{configuration_id}-events",
-        f"{receiver.url}/events",
-        EVENTS,
-        criteria=[{"callsConfigurationId": configuration_id}],
-    )
-    async with httpx.AsyncClient(base_url=stack.url, headers=stack.headers) as api:
-        assert (await api.post("/subscriptions/1/subscription/VOICE_VIDEO", json=body)).status_code == 201
 
 
 def seen(receiver: Receiver, kind: str, *, call_id: str | None = None, conference_id: str | None = None) -> list:
@@ -130,7 +119,7 @@ async def eventually(check, timeout: float = 8.0) -> None:
 
 @pytest.mark.asyncio
 async def test_a_four_party_conference_with_mute_removal_say_and_hangup(stack, calls, receiver):  # noqa: F811
-    await subscribe(stack, calls, receiver, "conf-api")
+    await subscribe(stack, calls, receiver, "conf-api", EVENTS)
     clients, sdk, sinks = await answered(stack, calls, receiver, "conf-api", TONES)
     try:
         raw = await off_loop(
@@ -192,7 +181,7 @@ async def test_a_four_party_conference_with_mute_removal_say_and_hangup(stack, c
 
 @pytest.mark.asyncio
 async def test_connecting_two_calls_and_connecting_a_call_with_a_new_one(stack, calls, receiver):  # noqa: F811
-    await subscribe(stack, calls, receiver, "connect-api")
+    await subscribe(stack, calls, receiver, "connect-api", EVENTS)
     clients, sdk, sinks = await answered(stack, calls, receiver, "connect-api", ["ann", "ben"])
     cat = await RtcClient.connect(None, token(stack, "cat"))
     try:
