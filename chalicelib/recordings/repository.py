@@ -1,0 +1,104 @@
+"""Persistence for recordings: `RecordingFile` items in DynamoDB, the media in the bucket.
+
+Objects are keyed `recordings/<accountId>/<fileId>.<ext>` and written with server-side encryption (SSE-S3);
+large files go up in parts (boto3's managed transfer: multipart above `MULTIPART_THRESHOLD`). Reads are ranged
+(`read_range`), so no caller ever holds a whole recording in memory. Every item read names the account.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import boto3
+from boto3.s3.transfer import TransferConfig
+from pynamodb.exceptions import DoesNotExist
+
+from chalicelib.core.settings import get_settings
+from chalicelib.db.models import RecordingFile
+
+CONTENT_TYPES = {"WAV": "audio/wav", "MP4": "video/mp4", "MP3": "audio/mpeg"}
+MULTIPART_THRESHOLD = 8 * 1024 * 1024
+PART_BYTES = 8 * 1024 * 1024
+
+
+@lru_cache(maxsize=1)
+def _s3() -> Any:
+    return boto3.client("s3")
+
+
+def _bucket() -> str:
+    bucket = get_settings().bucket
+    if not bucket:
+        raise RuntimeError("no media bucket configured: set SWITCHBOARD_BUCKET")
+    return bucket
+
+
+def object_key(account_id: str, file_id: str, file_format: str) -> str:
+    return f"recordings/{account_id}/{file_id}.{file_format.lower()}"
+
+
+def upload(path: Path, key: str, file_format: str) -> None:
+    """Store a local file (in parts when large), encrypted at rest."""
+    config = TransferConfig(multipart_threshold=MULTIPART_THRESHOLD, multipart_chunksize=PART_BYTES, use_threads=False)
+    _s3().upload_file(
+        str(path),
+        _bucket(),
+        key,
+        ExtraArgs={"ContentType": CONTENT_TYPES[file_format], "ServerSideEncryption": "AES256"},
+        Config=config,
+    )
+
+
+def object_size(key: str) -> int | None:
+    try:
+        return int(_s3().head_object(Bucket=_bucket(), Key=key)["ContentLength"])
+    except _s3().exceptions.ClientError:
+        return None
+
+
+def read_range(key: str, start: int, end: int) -> bytes:
+    """Bytes `start`..`end` (inclusive) of the object."""
+    body: bytes = _s3().get_object(Bucket=_bucket(), Key=key, Range=f"bytes={start}-{end}")["Body"].read()
+    return body
+
+
+def download(key: str, path: Path) -> None:
+    _s3().download_file(_bucket(), key, str(path))
+
+
+def presigned_url(key: str, seconds: int = 300) -> str:
+    url: str = _s3().generate_presigned_url("get_object", Params={"Bucket": _bucket(), "Key": key}, ExpiresIn=seconds)
+    return url
+
+
+def delete_object(key: str) -> None:
+    _s3().delete_object(Bucket=_bucket(), Key=key)
+
+
+def save(item: RecordingFile) -> None:
+    item.save()
+
+
+def get(account_id: str, file_id: str) -> RecordingFile | None:
+    try:
+        return RecordingFile.get(account_id, file_id, consistent_read=True)
+    except DoesNotExist:
+        return None
+
+
+def of_account(account_id: str) -> Iterator[RecordingFile]:
+    """Every file item of the account (tombstones too), in one query of its partition."""
+    return RecordingFile.query(account_id, consistent_read=True)
+
+
+def of_scope(account_id: str, scope_type: str, scope_id: str) -> list[RecordingFile]:
+    condition = (RecordingFile.scope_type == scope_type) & (RecordingFile.scope_id == scope_id)
+    return list(RecordingFile.query(account_id, filter_condition=condition, consistent_read=True))
+
+
+def of_recording(account_id: str, recording_id: str) -> list[RecordingFile]:
+    condition = RecordingFile.recording_id == recording_id
+    return list(RecordingFile.query(account_id, filter_condition=condition, consistent_read=True))
