@@ -1,4 +1,4 @@
-"""Persistence for accounts and API keys (the only code that touches their models)."""
+"""Persistence for accounts, API keys and account settings (the only code that touches their models)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from datetime import datetime
 
 from pynamodb.exceptions import DoesNotExist
 
-from chalicelib.db.models import Account, ApiKey
+from chalicelib.db.models import Account, ApiKey, RecordingSettings
 
 
 def find_account(account_id: str) -> Account | None:
@@ -45,3 +45,14 @@ def find_api_key_by_id(account_id: str, key_id: str) -> ApiKey | None:
 
 def revoke_api_key(record: ApiKey, when: datetime) -> None:
     record.update(actions=[ApiKey.revoked_at.set(when)])
+
+
+def find_recording_settings(account_id: str) -> RecordingSettings | None:
+    try:
+        return RecordingSettings.get(account_id)
+    except DoesNotExist:
+        return None
+
+
+def save_recording_settings(record: RecordingSettings) -> None:
+    record.save()

@@ -1,11 +1,19 @@
-"""`/accounts/1/...`: the calling account and its API keys."""
+"""`/accounts/1/...`: the calling account, its API keys and its recording settings."""
 
 from __future__ import annotations
 
 from chalice import Blueprint
 
 from chalicelib.accounts import service
-from chalicelib.accounts.schemas import AccountInfo, ApiKeyCreate, ApiKeyCreated, ApiKeyInfo, ApiKeyPage
+from chalicelib.accounts.schemas import (
+    AccountInfo,
+    ApiKeyCreate,
+    ApiKeyCreated,
+    ApiKeyInfo,
+    ApiKeyPage,
+    RecordingSettings,
+    RecordingSettingsRequest,
+)
 from chalicelib.core.api import RequestContext, route
 
 blueprint = Blueprint(__name__)
@@ -29,3 +37,13 @@ def create_api_key(ctx: RequestContext) -> ApiKeyCreated:
 @route(blueprint, "/accounts/1/api-keys/{keyId}", methods=["DELETE"])
 def revoke_api_key(ctx: RequestContext, keyId: str) -> ApiKeyInfo:
     return service.revoke_api_key(ctx.account_id, keyId)
+
+
+@route(blueprint, "/accounts/1/recording-settings")
+def get_recording_settings(ctx: RequestContext) -> RecordingSettings:
+    return service.recording_settings(ctx.account_id)
+
+
+@route(blueprint, "/accounts/1/recording-settings", methods=["PUT"])
+def replace_recording_settings(ctx: RequestContext) -> RecordingSettings:
+    return service.replace_recording_settings(ctx.account_id, ctx.body(RecordingSettingsRequest))

@@ -1,8 +1,10 @@
-"""Request and response models for account credentials (Switchboard's own API; Infobip has no equivalent)."""
+"""Request and response models for account credentials and account settings (Switchboard's own API: Infobip
+configures these in its portal and publishes no REST for them)."""
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -33,3 +35,28 @@ class AccountInfo(BaseModel):
     accountId: str
     name: str
     username: str
+
+
+class WebrtcRecordingSetting(BaseModel):
+    """Whether the account may record WebRTC calls, and the richest media it records (names from Infobip's account
+    recording configuration: `enabled`, `mediaType`)."""
+
+    model_config = ConfigDict(strict=True, extra="forbid")
+
+    enabled: bool = False
+    mediaType: Literal["AUDIO", "AUDIO_AND_VIDEO"] = "AUDIO"
+
+
+class RecordingSettingsRequest(BaseModel):
+    """A PUT replaces the settings; a field left out takes its default."""
+
+    model_config = ConfigDict(strict=True, extra="forbid")
+
+    webrtcRecording: WebrtcRecordingSetting = Field(default_factory=WebrtcRecordingSetting)
+    autoCompose: bool = False
+
+
+class RecordingSettings(BaseModel):
+    webrtcRecording: WebrtcRecordingSetting
+    autoCompose: bool
+    updatedAt: datetime | None = None

@@ -1,7 +1,11 @@
-"""Account rules: creating accounts, issuing and revoking API keys.
+"""Account rules: creating accounts, issuing and revoking API keys, the account's recording settings.
 
 A key is `sbk_` + 40 base62 characters (~238 bits); only its SHA-256 is stored. It is returned once, at creation;
 afterwards only its id and its first 8 characters (the prefix) are ever shown.
+
+Recording settings: the WebRTC recording setting (`enabled`, `mediaType`) that the WebRTC recording table reads
+(`chalicelib.webrtc.recording_rules`) and the composition preference (`autoCompose`), the default for recordings
+that do not say. Until an account saves them it has the defaults: WebRTC recording off, AUDIO, no composition.
 """
 
 from __future__ import annotations
@@ -10,11 +14,20 @@ import re
 from dataclasses import dataclass
 
 from chalicelib.accounts import repository
-from chalicelib.accounts.schemas import AccountInfo, ApiKeyCreated, ApiKeyInfo
+from chalicelib.accounts.schemas import (
+    AccountInfo,
+    ApiKeyCreated,
+    ApiKeyInfo,
+    RecordingSettings,
+    RecordingSettingsRequest,
+    WebrtcRecordingSetting,
+)
 from chalicelib.core import clock, ids
 from chalicelib.core.crypto import hash_api_key, hash_password
 from chalicelib.core.errors import BadRequest, Conflict, NotFound
+from chalicelib.db import models
 from chalicelib.db.models import Account, ApiKey
+from chalicelib.webrtc.recording_rules import AccountWebrtcRecording
 
 KEY_PREFIX = "sbk_"
 _USERNAME = re.compile(r"^[A-Za-z0-9_.@-]{3,64}$")
@@ -104,3 +117,42 @@ def revoke_api_key(account_id: str, key_id: str) -> ApiKeyInfo:
     if record.revoked_at is None:
         repository.revoke_api_key(record, clock.now())
     return _info(record)
+
+
+# --- recording settings -------------------------------------------------------------------------------
+
+
+def _settings_view(record: models.RecordingSettings | None) -> RecordingSettings:
+    if record is None:
+        return RecordingSettings(webrtcRecording=WebrtcRecordingSetting(), autoCompose=False)
+    webrtc = WebrtcRecordingSetting.model_validate(
+        {"enabled": record.webrtc_enabled, "mediaType": record.webrtc_media_type}
+    )
+    return RecordingSettings(webrtcRecording=webrtc, autoCompose=record.auto_compose, updatedAt=record.updated_at)
+
+
+def recording_settings(account_id: str) -> RecordingSettings:
+    return _settings_view(repository.find_recording_settings(account_id))
+
+
+def replace_recording_settings(account_id: str, request: RecordingSettingsRequest) -> RecordingSettings:
+    record = models.RecordingSettings(
+        account_id,
+        webrtc_enabled=request.webrtcRecording.enabled,
+        webrtc_media_type=request.webrtcRecording.mediaType,
+        auto_compose=request.autoCompose,
+        updated_at=clock.now(),
+    )
+    repository.save_recording_settings(record)
+    return _settings_view(record)
+
+
+def webrtc_recording(account_id: str) -> AccountWebrtcRecording:
+    """The account's row key into the WebRTC recording table."""
+    webrtc = recording_settings(account_id).webrtcRecording
+    return AccountWebrtcRecording(enabled=webrtc.enabled, media_type=webrtc.mediaType)
+
+
+def auto_compose(account_id: str) -> bool:
+    """The account's composition preference: compose recordings whose request does not say."""
+    return recording_settings(account_id).autoCompose
