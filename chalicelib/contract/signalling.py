@@ -9,7 +9,8 @@
     decline {callId}                                 ringing {callId}
     hangup {callId}                                  answered_elsewhere {callId}
     data {callId, messageId, text, to?}              data {callId, messageId, from, text, direct}
-    data_received {callId, messageId}                data_delivered {callId, messageId, to}
+    data_received {callId, messageId}                data_delivered {callId, messageId, to?, recipients, delivered}
+                                                     broadcast_text {callId, text}   (from the application)
     join_room {requestId, room, video}               room_joined {requestId, callId, room, participants, videoSlots}
     rejoin_room {requestId, callId}  (after a drop)  room_joined (the same callId: the seat was kept)
     leave_room {callId}                              participant_joined|participant_left {callId, participant}
@@ -125,12 +126,15 @@ class RejoinRoom(_Message):
 
 
 class MediaState(_Message):
-    """What this participant sends now (after mute/unmute, camera on/off); the others in the room hear about it."""
+    """What this participant sends now (after mute/unmute, camera on/off, screen share on/off); the others in the room
+    hear about it. A seat that joined with video may offer one send-only video section after its camera's: its
+    screen share, forwarded to the others' video slots while `screenShare` is on."""
 
     type: Literal["media_state"] = "media_state"
     callId: str = Field(max_length=128)
     muted: bool = False
     camera: bool = False
+    screenShare: bool = False
 
 
 class LeaveRoom(_Message):
@@ -245,10 +249,26 @@ class DataMessage(_Message):
 
 
 class DataDelivered(_Message):
+    """The text reached its recipients (each acknowledged it). In a 1:1 call that is the other party (`to`); in a room
+    it is the participant named in `to` (a direct message) or everyone else in the room (a broadcast, `to` unset):
+    the node answers once each of them acknowledged it or left, and lists in `recipients` those that did;
+    `delivered` is false when nobody did (the room was empty, or they all left first)."""
+
     type: Literal["data_delivered"] = "data_delivered"
     callId: str
     messageId: str
-    to: str
+    to: str | None = None
+    recipients: list[str] = Field(default_factory=list)
+    delivered: bool = True
+
+
+class BroadcastText(_Message):
+    """Text the application broadcast to the call (the Calls API's `broadcast-webrtc-text` on its dialog or
+    conference); nothing acknowledges it."""
+
+    type: Literal["broadcast_text"] = "broadcast_text"
+    callId: str
+    text: str
 
 
 class Participant(_Message):
@@ -256,6 +276,7 @@ class Participant(_Message):
     displayName: str | None = None
     muted: bool = False
     camera: bool = False
+    screenShare: bool = False
 
 
 class RoomJoined(_Message):
@@ -296,12 +317,14 @@ class ParticipantMediaChanged(_Message):
 
 class VideoSlot(_Message):
     mid: str  # the offer's receive-only video section
-    identity: str | None = None  # whose camera it shows now (None: nobody)
+    identity: str | None = None  # whose camera (or screen share) it shows now (None: nobody)
+    source: Literal["camera", "screen"] = "camera"
 
 
 class VideoSlots(_Message):
-    """Which participant's camera each of this seat's video slots shows (all slots, after every change). A slot
-    that changes participant starts at a keyframe; participants beyond the slots are not shown."""
+    """Which participant's camera or screen share each of this seat's video slots shows (all slots, after every
+    change). A slot that changes participant starts at a keyframe; screen shares come first (one takes the last
+    camera's slot when none is free), then cameras in joining order; those beyond the slots are not shown."""
 
     type: Literal["video_slots"] = "video_slots"
     callId: str
@@ -332,6 +355,7 @@ AnyNodeMessage = (
     | RemoteNetworkQuality
     | DataMessage
     | DataDelivered
+    | BroadcastText
     | RoomJoined
     | ParticipantJoined
     | ParticipantLeft

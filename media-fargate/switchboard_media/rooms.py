@@ -3,7 +3,9 @@ the node's tick: one encode per distinct mix). Participants join, leave (or drop
 about the others. A room is per account and name and lives on this node; it has a participant limit
 (SWITCHBOARD_MEDIA_ROOM_LIMIT, default 15). Video is forwarded, not mixed: a participant that joins with video
 sends its camera and sees the others' on a fixed number of video slots (`RoomVideo`; SWITCHBOARD_MEDIA_ROOM_VIDEO_SLOTS,
-default 8, at most the limit - 1); a camera turned off (`media_state`) is no longer forwarded."""
+default 8, at most the limit - 1); a camera turned off (`media_state`) is no longer forwarded. A seat with video can
+also share its screen (a second source, shown before the cameras). Text goes to everyone else in the room or to one
+participant, acknowledged (`RoomText`)."""
 
 from __future__ import annotations
 
@@ -18,7 +20,8 @@ from switchboard_media.engine.graph import AudioGraph
 from switchboard_media.engine.leg import Leg
 from switchboard_media.engine.ticker import Ticker
 from switchboard_media.presence import Session
-from switchboard_media.room_video import RoomVideo, video_slots
+from switchboard_media.room_text import Delivery, RoomText
+from switchboard_media.room_video import RoomVideo, screen_source, video_slots
 from switchboard_media.settings import NodeSettings
 from switchboard_media.tickets import Tickets
 
@@ -31,13 +34,18 @@ class Seat:
     feeding: asyncio.Future[None] | None = None
     muted: bool = False
     camera: bool = False
+    screen_share: bool = False
     expiry: asyncio.TimerHandle | None = None  # set while the participant is disconnected
     video_slots: int = 0  # how many of the others' cameras it can see (0: it joined without video)
 
     @property
     def participant(self) -> sig.Participant:
         return sig.Participant(
-            identity=self.session.identity, displayName=self.session.display_name, muted=self.muted, camera=self.camera
+            identity=self.session.identity,
+            displayName=self.session.display_name,
+            muted=self.muted,
+            camera=self.camera,
+            screenShare=self.screen_share,
         )
 
 
@@ -48,6 +56,7 @@ class Room:
     graph: AudioGraph
     seats: dict[str, Seat] = field(default_factory=dict)
     video: RoomVideo = field(default_factory=RoomVideo)
+    text: RoomText = field(default_factory=RoomText)
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     async def announce(
@@ -136,16 +145,56 @@ class RoomManager:
         )
 
     async def media_state(self, session: Session, message: sig.MediaState) -> None:
-        """A participant muted/unmuted or switched its camera: the others hear about it (when it changed)."""
-        room = self._seats.get(message.callId)
-        seat = room.seats.get(message.callId) if room is not None else None
-        if room is None or seat is None or seat.session is not session:
-            raise CallError("UNKNOWN_CALL", f"no room seat {message.callId} for this session")
-        if (seat.muted, seat.camera) == (message.muted, message.camera):
+        """A participant muted/unmuted, switched its camera or its screen share (only a seat with video has one): the
+        others hear about it (when it changed)."""
+        room, seat = self._own_seat(session, message.callId)
+        state = (message.muted, message.camera, message.screenShare and seat.video_slots > 0)
+        if (seat.muted, seat.camera, seat.screen_share) == state:
             return
-        seat.muted, seat.camera = message.muted, message.camera
+        seat.muted, seat.camera, seat.screen_share = state
         await room.announce(sig.ParticipantMediaChanged, seat)
         await self._show_video(room)
+
+    async def send_data(self, session: Session, message: sig.SendData) -> None:
+        """Relay text to everyone else in the room (or to `message.to`'s seats); the sender hears `data_delivered`
+        once they have all acknowledged it (or gone)."""
+        room, seat = self._own_seat(session, message.callId)
+        others = [s for s in room.seats.values() if s is not seat and s.expiry is None]  # connected ones
+        if message.to is not None:
+            others = [s for s in others if s.session.identity == message.to]
+            if not others:
+                raise CallError("UNKNOWN_PARTICIPANT", f"{message.to} is not connected to this room")
+        delivery = room.text.start(seat.leg_id, message.messageId, message.to, {s.leg_id for s in others})
+        for other in others:
+            text = {
+                "callId": other.leg_id,
+                "messageId": message.messageId,
+                "from": session.identity,
+                "text": message.text,
+                "direct": message.to is not None,
+            }
+            await other.session.send(sig.DataMessage.model_validate(text))
+        if delivery.complete:  # nobody else is here
+            await session.send(delivery.notice())
+
+    async def data_received(self, session: Session, message: sig.DataReceived) -> None:
+        room, seat = self._own_seat(session, message.callId)
+        delivery = room.text.acknowledged(seat.leg_id, session.identity, message.messageId)
+        if delivery is not None:
+            await self._delivered(room, [delivery])
+
+    async def _delivered(self, room: Room, deliveries: list[Delivery]) -> None:
+        for delivery in deliveries:
+            sender = room.seats.get(delivery.sender_leg)
+            if sender is not None:
+                await sender.session.send(delivery.notice())
+
+    def _own_seat(self, session: Session, leg_id: str) -> tuple[Room, Seat]:
+        room = self._seats.get(leg_id)
+        seat = room.seats.get(leg_id) if room is not None else None
+        if room is None or seat is None or seat.session is not session:
+            raise CallError("UNKNOWN_CALL", f"no room seat {leg_id} for this session")
+        return room, seat
 
     async def leave(self, session: Session, leg_id: str) -> None:
         room = self._seats.get(leg_id)
@@ -162,6 +211,7 @@ class RoomManager:
                 seat.expiry = loop.call_later(
                     self._settings.reconnect_grace_seconds, functools.partial(self._expire, room, leg_id)
                 )
+                await self._delivered(room, room.text.gone(leg_id, left=False))
 
     def _expire(self, room: Room, leg_id: str) -> None:
         task = asyncio.ensure_future(self._remove(room, leg_id))
@@ -201,7 +251,8 @@ class RoomManager:
 
     async def _show_video(self, room: Room) -> None:
         """Deal the cameras that are on to the seats' video slots; each seat whose slots changed hears about it."""
-        changed = room.video.assign([seat.leg_id for seat in room.seats.values() if seat.camera])
+        screens = [screen_source(seat.leg_id) for seat in room.seats.values() if seat.screen_share]
+        changed = room.video.assign(screens + [seat.leg_id for seat in room.seats.values() if seat.camera])
         identities = {seat.leg_id: seat.session.identity for seat in room.seats.values()}
         for leg_id, slots in changed.items():
             await room.seats[leg_id].session.send(video_slots(leg_id, slots, identities))
@@ -229,6 +280,7 @@ class RoomManager:
                 seat.feeding.cancel()
             room.graph.remove(leg_id)
             room.video.disconnect(leg_id)
+            await self._delivered(room, room.text.gone(leg_id, left=True))
             await self._show_video(room)
             await seat.media.close()
             await room.announce(sig.ParticipantLeft, seat)

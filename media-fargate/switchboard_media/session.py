@@ -4,6 +4,7 @@ manager and back. Bad frames get an `error` message; the session (and every othe
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import time
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ from chalicelib.contract.tokens import TokenError, verify
 from switchboard_media.applications import ApplicationCalls
 from switchboard_media.calls import CallError, CallManager
 from switchboard_media.conferences import Conferences
+from switchboard_media.dialogs import Dialogs
 from switchboard_media.presence import Presence
 from switchboard_media.rooms import RoomManager
 
@@ -31,12 +33,13 @@ OUTBOX_LIMIT = 256
 @dataclass(frozen=True)
 class Managers:
     """What a signalling session's messages (and the control API's requests) go to: 1:1 calls, rooms, application
-    calls and the conferences they are mixed in."""
+    calls and the conferences and dialogs they are in."""
 
     calls: CallManager
     rooms: RoomManager
     applications: ApplicationCalls
     conferences: Conferences
+    dialogs: Dialogs
 
     def of_call(self, call_id: str) -> CallManager | ApplicationCalls:
         return self.applications if self.applications.owns(call_id) else self.calls
@@ -145,6 +148,23 @@ async def _cleanup(session: SignallingSession, managers: Managers) -> None:
         await session.close()
 
 
+def _first_problem(error: ValidationError) -> str:
+    problem = error.errors(include_url=False)[0]
+    where = ".".join(str(part) for part in problem["loc"][1:])  # after the message type
+    return f"{where}: {problem['msg']}"[:200] if where else problem["msg"][:200]
+
+
+def _request_id_of(data: str) -> str | None:
+    """The request (or message) id of a frame that is not a valid message, when it has a usable one: the client
+    can then tell which of its requests was refused (e.g. a text that is too long)."""
+    try:
+        frame = json.loads(data)
+    except ValueError:
+        return None
+    found = frame.get("requestId", frame.get("messageId")) if isinstance(frame, dict) else None
+    return found if isinstance(found, str) and 0 < len(found) <= 64 else None
+
+
 async def _dispatch(session: SignallingSession, data: str, managers: Managers) -> None:
     if len(data) > sig.MAX_FRAME_BYTES:
         await _error(session.ws, "MESSAGE_TOO_LARGE", f"frames are limited to {sig.MAX_FRAME_BYTES} bytes")
@@ -152,7 +172,7 @@ async def _dispatch(session: SignallingSession, data: str, managers: Managers) -
     try:
         message = sig.CLIENT_MESSAGE.validate_json(data)
     except ValidationError as error:
-        await _error(session.ws, "BAD_MESSAGE", error.errors(include_url=False)[0]["msg"][:200])
+        await _error(session.ws, "BAD_MESSAGE", _first_problem(error), _request_id_of(data))
         return
     request_id = getattr(message, "requestId", None) or getattr(message, "messageId", None)
     try:
@@ -177,9 +197,9 @@ async def _dispatch(session: SignallingSession, data: str, managers: Managers) -
             case sig.LeaveRoom():
                 await rooms.leave(session, message.callId)
             case sig.SendData():
-                await calls.send_data(session, message)
+                await (rooms if rooms.has_leg(message.callId) else calls).send_data(session, message)
             case sig.DataReceived():
-                await calls.data_received(session, message)
+                await (rooms if rooms.has_leg(message.callId) else calls).data_received(session, message)
             case sig.Ping():
                 await session.send(sig.Pong())
             case sig.Hello():

@@ -26,13 +26,14 @@ pytestmark = [
 
 EVENTS = ["CALL_STARTED", "CALL_ESTABLISHED", "CALL_FINISHED", "CALL_FAILED", "DTMF_CAPTURED", "ERROR"]
 
-# A client of the page's own: it takes the incoming call and keeps it where the test can press keys on it.
+# A client of the page's own: it takes the application's incoming call and keeps it where the test can press keys.
 TAKE_CALLS = """async ([api, nodeUrl, token]) => {
   const sdk = await import(`${api}/sdk/v1/switchboard-rtc.js`);
   const rtc = sdk.createSwitchboardRtc(token, { nodeUrl });
   window.keypad = { call: null, events: [] };
-  rtc.on("incoming-webrtc-call", ({ incomingCall }) => {
+  rtc.on("incoming-application-call", ({ incomingCall }) => {
     window.keypad.call = incomingCall;
+    window.keypad.events.push(`from ${incomingCall.callsConfigurationId()}`);
     for (const name of ["established", "hangup", "error"]) {
       incomingCall.on(name, () => window.keypad.events.push(name));
     }
@@ -90,6 +91,7 @@ async def test_a_browser_presses_keys_with_send_dtmf_and_the_application_capture
             " && window.keypad.call.peerConnection().connectionState === 'connected'",
             timeout=15_000,
         )
+        assert await tab.page.evaluate("window.keypad.events[0]") == "from keypad"  # an application's call
         assert await tab.page.evaluate(PRESS, "12x") == {"error": "INVALID_REQUEST"}
 
         capture = {"maxLength": 6, "timeout": 10000, "terminator": "#", "digitTimeout": 5000}

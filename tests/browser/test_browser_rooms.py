@@ -55,13 +55,14 @@ async def test_two_browsers_and_python_in_a_room_hear_each_other_and_follow_who_
     await connect_browser(sam, stack, "sam")
     await sam.page.evaluate("harness.joinRoom('standup')")
     assert (await browser_event(sam, "room-joined"))["detail"]["participants"] == [
-        {"identity": "rita", "displayName": "Rita Example", "muted": False, "camera": False}
+        {"identity": "rita", "displayName": "Rita Example", "muted": False, "camera": False, "screenShare": False}
     ]
     assert (await browser_event(rita, "participant-joined"))["detail"]["participant"] == {
         "identity": "sam",
         "displayName": "Sam Example",
         "muted": False,
         "camera": False,
+        "screenShare": False,
     }
 
     tom = await RtcClient.connect(stack.ready["mediaUrl"], webrtc_token(stack, "tom"))

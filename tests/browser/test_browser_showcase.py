@@ -70,3 +70,62 @@ async def test_two_showcase_pages_call_each_other_and_chat(stack: Stack, microph
         await tina.wait_for_selector("#call-panel", state="hidden", timeout=10_000)
         await text_is(sam, "log", "ended: NORMAL_HANGUP")
     assert errors == []
+
+
+async def renders_frames(page: Any, figure: str) -> bool:
+    """Whether the <video> in the figure `figure` (an id) renders new frames (requestVideoFrameCallback)."""
+    script = """(id) => new Promise((resolve) => {
+      const video = document.querySelector(`#${CSS.escape(id)} video`);
+      if (!video) return resolve(false);
+      let frames = 0;
+      const counted = () => (++frames >= 3 ? resolve(true) : video.requestVideoFrameCallback(counted));
+      video.requestVideoFrameCallback(counted);
+      setTimeout(() => resolve(false), 10000);
+    })"""
+    return bool(await page.evaluate(script, figure))
+
+
+@pytest.mark.asyncio
+async def test_two_showcase_pages_meet_in_a_video_room_and_chat(stack: Stack, microphone: Path, tmp_path: Path) -> None:
+    errors: list[str] = []
+    async with chromium(microphone) as browser:
+        uma = await sign_in(browser, stack, "uma", errors)
+        vic = await sign_in(browser, stack, "vic", errors)
+        for page in (uma, vic):
+            await page.fill("#room-input", "showcase-room")
+            await page.click("#join-button")  # with video (the default)
+            await text_is(page, "call-status", "ESTABLISHED")
+        await uma.wait_for_selector("#participant-vic", state="attached", timeout=10_000)
+
+        # each page shows the other's camera, frame after frame
+        await uma.wait_for_selector("#camera-of-vic video", timeout=20_000)
+        await vic.wait_for_selector("#camera-of-uma video", timeout=20_000)
+        assert await renders_frames(uma, "camera-of-vic") and await renders_frames(vic, "camera-of-uma")
+
+        # room chat: to everyone, acknowledged; then directly to one participant
+        await uma.fill("#chat-input", "hello room")
+        await uma.click("#chat-send")
+        await text_is(vic, "chat-log", "uma: hello room")
+        await text_is(uma, "chat-log", "me: hello room ✓")
+        await vic.select_option("#chat-to", "uma")
+        await vic.fill("#chat-input", "just you")
+        await vic.click("#chat-send")
+        await text_is(uma, "chat-log", "vic (to you): just you")
+        await text_is(vic, "chat-log", "me (to uma): just you ✓")
+
+        # a screen share shows beside the camera on the other page
+        await uma.click("#share")
+        await text_is(uma, "share", "Stop sharing")
+        await vic.wait_for_selector("#screen-of-uma video", timeout=20_000)
+        assert await renders_frames(vic, "screen-of-uma")
+        assert await vic.is_visible("#camera-of-uma")
+        await uma.screenshot(path=str(tmp_path / "showcase-room-uma.png"))
+        await vic.screenshot(path=str(tmp_path / "showcase-room-vic.png"))
+        await uma.click("#share")
+        await vic.wait_for_selector("#screen-of-uma", state="detached", timeout=15_000)
+
+        await uma.click("#hangup")  # "Leave"
+        await uma.wait_for_selector("#call-panel", state="hidden", timeout=10_000)
+        await vic.wait_for_selector("#camera-of-uma", state="detached", timeout=15_000)
+        await text_is(vic, "log", "participant-left uma")
+    assert errors == []

@@ -22,7 +22,7 @@
  * switches never renegotiate: `LocalMedia` swaps tracks on the senders (`replaceTrack`).
  */
 
-export const VERSION = "1.2.0";
+export const VERSION = "1.3.0";
 
 export const CallStatus = Object.freeze({
   INITIALIZED: 0,
@@ -72,7 +72,15 @@ export function errorCode(name) {
   return Object.freeze({ id, name: name || "UNKNOWN", description });
 }
 
-const CLIENT_EVENTS = ["connected", "disconnected", "reconnecting", "reconnected", "incoming-webrtc-call", "error"];
+const CLIENT_EVENTS = [
+  "connected",
+  "disconnected",
+  "reconnecting",
+  "reconnected",
+  "incoming-webrtc-call",
+  "incoming-application-call",
+  "error",
+];
 const CALL_EVENTS = [
   "ringing",
   "established",
@@ -100,15 +108,21 @@ const ROOM_EVENTS = [
   "participant-stopped-talking",
   "participant-camera-video-added",
   "participant-camera-video-removed",
+  "participant-screen-share-added",
+  "participant-screen-share-removed",
   "camera-video-added",
   "camera-video-updated",
   "camera-video-removed",
+  "screen-share-added",
+  "screen-share-removed",
   "remote-audio-added",
   "network-quality-changed",
   "reconnecting",
   "reconnected",
 ];
-const DATA_CHANNEL_EVENTS = ["text-delivered", "text-received"];
+const APPLICATION_CALL_EVENTS = [...CALL_EVENTS, "early-media"];
+const DATA_CHANNEL_EVENTS = ["text-delivered", "text-received", "broadcast-text-received"];
+const CALLS_CONFIGURATION_ID = /^[a-zA-Z0-9_-]{1,128}$/;
 const ROOM_NAME = /^[A-Za-z0-9_.~-]{1,128}$/;
 const MAX_TEXT_CHARS = 4096;
 const DELIVERY_TIMEOUT_MS = 10000;
@@ -206,9 +220,11 @@ function newMessageId() {
 }
 
 /**
- * Text over a call (`call.dataChannel()`), relayed by the node over the signalling connection. Every message is
- * acknowledged end to end: `send()` resolves once the recipient's SDK has it. Incoming text arrives as the call's
- * "data-channel-message" event (and this object's "text-received"); the SDK acknowledges it by itself.
+ * Text over a call or in a room (`call.dataChannel()`, `room.dataChannel()`), relayed by the node over the signalling
+ * connection. Every message is acknowledged end to end: `send()` resolves once the recipients' SDKs have it (in a
+ * room: everyone else, or the one participant it is for). Incoming text arrives as this object's "text-received"
+ * (and, on a 1:1 call, the call's "data-channel-message"); the SDK acknowledges it by itself. Text the application
+ * broadcasts to the call (the Calls API's `broadcast-webrtc-text`) arrives as "broadcast-text-received".
  */
 export class DataChannel extends Emitter {
   constructor(call) {
@@ -218,9 +234,10 @@ export class DataChannel extends Emitter {
   }
 
   /**
-   * Send `text` to the other side, or to one participant (`to`: an identity or `{identity}`). Resolves with the
-   * message id once the recipient has the text; rejects (`errorCode` on the error) when the node refuses it or
-   * nobody acknowledges it within 10 s.
+   * Send `text` to the other side (in a room: everyone else), or to one participant (`to`: an identity or
+   * `{identity}`). Resolves with the message id once the recipients have the text; rejects (`errorCode` on the
+   * error) when the node refuses it (`UNKNOWN_PARTICIPANT`: nobody of that identity is there), when nobody received
+   * it (`DESTINATION_UNAVAILABLE`: an empty room, or they all left first) or nobody acknowledges it within 10 s.
    */
   send(text, to) {
     const target = to && typeof to === "object" ? to.identity : to;
@@ -253,9 +270,16 @@ export class DataChannel extends Emitter {
   }
 
   _onDelivered(message) {
-    if (this._settle(message.messageId, message.messageId)) {
-      this._emit("text-delivered", { id: message.messageId, date: new Date(), delivered: true });
+    const delivered = message.delivered !== false;
+    const failure = delivered ? null : this._failure("DESTINATION_UNAVAILABLE", "Nobody received the text.");
+    if (this._settle(message.messageId, message.messageId, failure)) {
+      const recipients = message.recipients || (message.to ? [message.to] : []);
+      this._emit("text-delivered", { id: message.messageId, date: new Date(), delivered, recipients });
     }
+  }
+
+  _onBroadcast(message) {
+    this._emit("broadcast-text-received", { text: message.text, date: new Date() });
   }
 
   /** The node refused a message (its error names the message id); false when the id is not ours. */
@@ -309,10 +333,11 @@ function mediaFailure(error, text) {
  * other side hears silence, and a new microphone inherits the state.
  */
 class LocalMedia {
-  constructor(rtc, emit, options) {
+  constructor(rtc, emit, options, { screenSection = false } = {}) {
     this._rtc = rtc;
     this._emit = emit;
     this._options = options; // the call's: audio, video, localVideoElement
+    this._screenSection = screenSection; // a room's: the screen goes on a send-only section of its own
     this._muted = options.audio === false;
     this._devices = { audio: null, video: null }; // this call's choice; otherwise the client's
     this._transceivers = {}; // kind -> RTCRtpTransceiver of the current peer connection
@@ -361,13 +386,17 @@ class LocalMedia {
     if (this.camera) play(this._options.localVideoElement, new MediaStream([this.camera]));
   }
 
-  /** Put the tracks on a new peer connection: an audio transceiver, and a video one for video calls. */
+  /** Put the tracks on a new peer connection: an audio transceiver, and a video one for video calls (in a room, a
+   * send-only one for the screen after it). */
   attach(pc) {
-    const video = this.screen || this.camera;
+    const video = this._screenSection ? this.camera : this.screen || this.camera;
     const streams = [new MediaStream([this.audio, video].filter(Boolean))];
     this._transceivers = { audio: pc.addTransceiver(this.audio || "audio", { direction: "sendrecv", streams }) };
     if (this._options.video) {
       this._transceivers.video = pc.addTransceiver(video || "video", { direction: "sendrecv", streams });
+    }
+    if (this._options.video && this._screenSection) {
+      this._transceivers.screen = pc.addTransceiver(this.screen || "video", { direction: "sendonly" });
     }
   }
 
@@ -408,7 +437,7 @@ class LocalMedia {
     this._devices.video = deviceId;
     const old = this.camera;
     this.camera = track;
-    if (!this.screen) await this._send("video", track);
+    if (!this.screen || this._screenSection) await this._send("video", track);
     old.stop();
     play(this._options.localVideoElement, new MediaStream([track]));
     this._emit("camera-video-updated", { stream: new MediaStream([track]) });
@@ -419,20 +448,21 @@ class LocalMedia {
     if (cameraVideo && !this.hasCameraVideo()) {
       const track = await this._capture("video");
       this.camera = track;
-      if (!this.screen) await this._send("video", track);
+      if (!this.screen || this._screenSection) await this._send("video", track);
       play(this._options.localVideoElement, new MediaStream([track]));
       this._emit("camera-video-added", { stream: new MediaStream([track]) });
     } else if (!cameraVideo && this.camera) {
       const old = this.camera;
       this.camera = null;
-      if (!this.screen) await this._send("video", null);
+      if (!this.screen || this._screenSection) await this._send("video", null);
       old.stop();
       if (this._options.localVideoElement) this._options.localVideoElement.srcObject = null;
       this._emit("camera-video-removed", {});
     }
   }
 
-  /** Share a screen, window or tab (the browser asks which) in the camera's place; false gives the camera back. */
+  /** Share a screen, window or tab (the browser asks which) in the camera's place (in a room: beside it, on its own
+   * section); false gives the camera back. */
   async screenShare(share) {
     this._requireVideo("Screen share needs a video call: start or accept the call with video: true.");
     if (share && !this.hasScreenShare()) {
@@ -447,7 +477,7 @@ class LocalMedia {
       track.contentHint = "detail"; // text stays sharp: the encoder lowers the frame rate before the resolution
       track.addEventListener("ended", () => this.screen === track && this._stopSharing("USER_REQUEST"));
       this.screen = track;
-      await this._send("video", track);
+      await this._send(this._screenSection ? "screen" : "video", track);
       this._emit("screen-share-added", { stream: new MediaStream([track]) });
     } else if (!share && this.screen) {
       await this._stopSharing("USER_REQUEST");
@@ -464,7 +494,7 @@ class LocalMedia {
   async _stopSharing(reason) {
     const track = this.screen;
     this.screen = null;
-    await this._send("video", this.camera);
+    await (this._screenSection ? this._send("screen", null) : this._send("video", this.camera));
     track.stop();
     this._emit("screen-share-removed", { reason });
   }
@@ -709,10 +739,15 @@ export class WebrtcCall extends Emitter {
       () => {
         if (this._ended) return;
         this._requestId = requestId;
-        this._rtc._send({ type: "call", requestId, to: this._counterpart.identity, video: Boolean(this._options.video) });
+        this._rtc._send(this._request(requestId));
       },
       (error) => this._failMedia(error),
     );
+  }
+
+  /** What asks the node to place this call. */
+  _request(requestId) {
+    return { type: "call", requestId, to: this._counterpart.identity, video: Boolean(this._options.video) };
   }
 
   _onStarted(callId) {
@@ -834,6 +869,57 @@ export class WebrtcCall extends Emitter {
 }
 
 /**
+ * A call with an application (`rtc.callApplication(callsConfigurationId)`): the application learns about it
+ * (CALL_RECEIVED at its webhook) and handles it with the Calls API — rings (`ringing`), pre-answers (the call's
+ * media starts before it is answered: "early-media"), answers ("established"), plays, says, captures digits, hangs
+ * up. Calls an application places to this identity arrive as the client's "incoming-application-call" and add
+ * `accept()` and `decline()`. Media methods and events are those of `WebrtcCall`.
+ */
+export class ApplicationCall extends WebrtcCall {
+  constructor(rtc, { incoming, callsConfigurationId, counterpart, options = {}, id = null, customData = {} }) {
+    super(rtc, { incoming, counterpart, options, id });
+    this._events = APPLICATION_CALL_EVENTS;
+    this._callsConfigurationId = callsConfigurationId;
+    this._customData = Object.freeze({ ...customData });
+  }
+
+  callsConfigurationId() {
+    return this._callsConfigurationId;
+  }
+
+  customData() {
+    return this._customData;
+  }
+
+  /** Who placed an incoming application call (the application's `from`, or the configuration). */
+  from() {
+    return this._counterpart.identity;
+  }
+
+  fromDisplayName() {
+    return this._counterpart.displayName || this._counterpart.identity;
+  }
+
+  _request(requestId) {
+    const request = {
+      type: "call_application",
+      requestId,
+      callsConfigurationId: this._callsConfigurationId,
+      video: Boolean(this._options.video),
+    };
+    if (Object.keys(this._customData).length) request.customData = this._customData;
+    return request;
+  }
+
+  _onRemoteTrack(track) {
+    super._onRemoteTrack(track);
+    if (track.kind === "audio" && !this._nodeEstablished && !this._ended) {
+      this._emit("early-media", { stream: this._remoteStream });
+    }
+  }
+}
+
+/**
  * A room (`rtc.joinRoom(name)`): everyone hears the mix of the others, never themselves. Joined with `video: true`,
  * the others see this camera and this side sees theirs: the seat's connection offers the camera and then a fixed
  * number of receive-only video slots (the node says how many: `room_joined.videoSlots`); the node forwards one
@@ -854,15 +940,27 @@ export class RoomCall extends Emitter {
     this._joinTime = undefined;
     this._leaveTime = undefined;
     this._ended = false;
-    this._local = new LocalMedia(rtc, (event, payload) => !this._ended && this._emit(event, payload), this._options);
+    const emit = (event, payload) => {
+      if (this._ended) return;
+      if (event.startsWith("screen-share-")) this._sendMediaState(); // also when the browser's own UI stops it
+      this._emit(event, payload);
+    };
+    this._local = new LocalMedia(rtc, emit, this._options, { screenSection: true });
     this._remoteStream = new MediaStream();
     this._pc = null;
     this._media = null;
     this._ownAudioElement = null;
     this._networkQuality = null;
     this._slotCount = 0; // receive-only video sections to offer (room_joined.videoSlots)
-    this._videoSlots = new Map(); // mid -> identity shown on it
+    this._videoSlots = new Map(); // mid -> {identity, source} shown on it ("camera" or "screen")
     this._shown = new Map(); // identity -> {mid, stream}: what "participant-camera-video-added" announced
+    this._shownScreens = new Map(); // identity -> {mid, stream}: what "participant-screen-share-added" announced
+    this._dataChannel = new DataChannel(this);
+  }
+
+  /** Text in the room: `dataChannel().send(text)` to everyone else, `send(text, identity)` to one participant. */
+  dataChannel() {
+    return this._dataChannel;
   }
 
   id() {
@@ -928,7 +1026,8 @@ export class RoomCall extends Emitter {
   _sendMediaState() {
     if (!this._id) return;
     const camera = Boolean(this._options.video) && this._local.hasCameraVideo();
-    this._rtc._send({ type: "media_state", callId: this._id, muted: this._local.muted(), camera });
+    const screenShare = Boolean(this._options.video) && this._local.hasScreenShare();
+    this._rtc._send({ type: "media_state", callId: this._id, muted: this._local.muted(), camera, screenShare });
   }
 
   /** Capture from another microphone, mid-room; mute state stays. */
@@ -950,6 +1049,35 @@ export class RoomCall extends Emitter {
   /** Capture from another camera, mid-room. */
   setVideoInputDevice(deviceId) {
     return this._local.setVideoInputDevice(deviceId);
+  }
+
+  /**
+   * Share a screen, window or tab (true; the browser asks which) or stop (false), in a room joined with video: the
+   * others see it beside the camera, on one of their video slots ("participant-screen-share-added"), screen shares
+   * before cameras.
+   */
+  screenShare(share) {
+    return this._local.screenShare(share);
+  }
+
+  startScreenShare() {
+    return this.screenShare(true);
+  }
+
+  stopScreenShare() {
+    return this.screenShare(false);
+  }
+
+  hasScreenShare() {
+    return this._local.hasScreenShare();
+  }
+
+  /** The others' screen shares this side shows now: `[{participant, stream}]`. */
+  participantScreenShares() {
+    return [...this._shownScreens.entries()].map(([identity, { stream }]) => ({
+      participant: this._participantOf(identity),
+      stream,
+    }));
   }
 
   /** The others' cameras this side shows now: `[{participant, stream}]` (as "participant-camera-video-added"). */
@@ -1012,6 +1140,7 @@ export class RoomCall extends Emitter {
       displayName: message.participant.displayName || message.participant.identity,
       muted: Boolean(message.participant.muted),
       camera: Boolean(message.participant.camera),
+      screenShare: Boolean(message.participant.screenShare),
     });
     switch (message.type) {
       case "participant_joined":
@@ -1063,7 +1192,9 @@ export class RoomCall extends Emitter {
 
   /** Which participant each video slot shows now (`video_slots`, after every change). */
   _onVideoSlots(message) {
-    this._videoSlots = new Map(message.slots.map((slot) => [slot.mid, slot.identity || null]));
+    this._videoSlots = new Map(
+      message.slots.map((slot) => [slot.mid, { identity: slot.identity || null, source: slot.source || "camera" }]),
+    );
     this._showVideo();
   }
 
@@ -1073,18 +1204,25 @@ export class RoomCall extends Emitter {
     for (const { mid, receiver } of this._pc ? this._pc.getTransceivers() : []) {
       if (mid !== null && receiver.track) tracks.set(mid, receiver.track);
     }
+    this._announce(tracks, "camera", this._shown, "participant-camera-video");
+    this._announce(tracks, "screen", this._shownScreens, "participant-screen-share");
+  }
+
+  _announce(tracks, source, shown, event) {
     const wanted = new Map(); // identity -> mid
-    for (const [mid, identity] of this._videoSlots) if (identity && tracks.has(mid)) wanted.set(identity, mid);
-    for (const [identity, { mid }] of [...this._shown]) {
+    for (const [mid, slot] of this._videoSlots) {
+      if (slot.identity && slot.source === source && tracks.has(mid)) wanted.set(slot.identity, mid);
+    }
+    for (const [identity, { mid }] of [...shown]) {
       if (wanted.get(identity) === mid) continue;
-      this._shown.delete(identity);
-      if (!this._ended) this._emit("participant-camera-video-removed", { participant: this._participantOf(identity) });
+      shown.delete(identity);
+      if (!this._ended) this._emit(`${event}-removed`, { participant: this._participantOf(identity) });
     }
     for (const [identity, mid] of wanted) {
-      if (this._shown.has(identity)) continue;
+      if (shown.has(identity)) continue;
       const stream = new MediaStream([tracks.get(mid)]);
-      this._shown.set(identity, { mid, stream });
-      this._emit("participant-camera-video-added", { participant: this._participantOf(identity), stream });
+      shown.set(identity, { mid, stream });
+      this._emit(`${event}-added`, { participant: this._participantOf(identity), stream });
     }
   }
 
@@ -1128,6 +1266,7 @@ export class RoomCall extends Emitter {
       if (element) element.srcObject = null;
     }
     this._rtc._forget(this);
+    this._dataChannel._close(name);
     this._emit("room-left", { errorCode: errorCode(name) });
   }
 
@@ -1208,6 +1347,36 @@ export class SwitchboardRtc extends Emitter {
     this._activeCall = room;
     room._join(requestId);
     return room;
+  }
+
+  /**
+   * Call an application (its calls configuration id). Returns an `ApplicationCall` at once; the application
+   * answers it (or not) with the Calls API. options: as for `callWebrtc`, plus `customData` (string values; the
+   * application gets it with CALL_RECEIVED).
+   */
+  callApplication(callsConfigurationId, options = {}) {
+    if (!CALLS_CONFIGURATION_ID.test(String(callsConfigurationId))) {
+      throw new Error(`Invalid calls configuration id "${callsConfigurationId}".`);
+    }
+    const customData = options.customData || {};
+    if (typeof customData !== "object" || Object.values(customData).some((value) => typeof value !== "string")) {
+      throw new TypeError("customData values must be strings.");
+    }
+    if (!this.isConnected()) throw new Error("Not connected; call connect() first.");
+    if (this._activeCall) throw new Error("Call already in progress.");
+    const id = String(callsConfigurationId);
+    const call = new ApplicationCall(this, {
+      incoming: false,
+      callsConfigurationId: id,
+      counterpart: { type: "APPLICATION", identity: id },
+      options,
+      customData,
+    });
+    const requestId = String(++this._requestIds);
+    this._calls.set(`request:${requestId}`, call);
+    this._activeCall = call;
+    call._place(requestId);
+    return call;
   }
 
   /** Call another identity. Returns at once; follow the call through its events. */
@@ -1383,19 +1552,25 @@ export class SwitchboardRtc extends Emitter {
         return;
       }
       case "incoming_call": {
-        const incoming = new WebrtcCall(this, {
-          incoming: true,
-          id: message.callId,
-          counterpart: { identity: message.from, displayName: message.fromDisplayName || message.from },
-          options: { video: Boolean(message.video) },
-        });
         if (this._activeCall) {
           this._send({ type: "decline", callId: message.callId }); // one call at a time, as in infobip-rtc
           return;
         }
+        const fromApplication = Boolean(message.callsConfigurationId);
+        const details = {
+          incoming: true,
+          id: message.callId,
+          counterpart: { identity: message.from, displayName: message.fromDisplayName || message.from },
+          options: { video: Boolean(message.video) },
+        };
+        const customData = message.customData || {};
+        const incoming = fromApplication
+          ? new ApplicationCall(this, { ...details, callsConfigurationId: message.callsConfigurationId, customData })
+          : new WebrtcCall(this, details);
         this._calls.set(message.callId, incoming);
         this._activeCall = incoming;
-        this._emit("incoming-webrtc-call", { incomingCall: incoming, customData: {} });
+        const event = fromApplication ? "incoming-application-call" : "incoming-webrtc-call";
+        this._emit(event, { incomingCall: incoming, customData });
         return;
       }
       case "room_joined": {
@@ -1413,9 +1588,11 @@ export class SwitchboardRtc extends Emitter {
       case "video_slots":
         return call instanceof RoomCall && call._onVideoSlots(message);
       case "data":
-        return call instanceof WebrtcCall && call.dataChannel()._onData(message);
+        return call && call.dataChannel()._onData(message);
       case "data_delivered":
-        return call instanceof WebrtcCall && call.dataChannel()._onDelivered(message);
+        return call && call.dataChannel()._onDelivered(message);
+      case "broadcast_text":
+        return call && call.dataChannel()._onBroadcast(message);
       case "network_quality":
         return call && call._onNetworkQuality(message);
       case "remote_network_quality":
@@ -1447,7 +1624,7 @@ export class SwitchboardRtc extends Emitter {
       return;
     }
     for (const call of new Set(this._calls.values())) {
-      if (call instanceof WebrtcCall && message.requestId && call.dataChannel()._onError(message)) return;
+      if (message.requestId && call.dataChannel()._onError(message)) return;
     }
     this._emit("error", { errorCode: errorCode(message.code), text: message.text });
   }

@@ -17,7 +17,7 @@ from aiortc import RTCConfiguration, RTCIceServer, RTCPeerConnection, RTCRtpSend
 from aiortc.exceptions import InternalError, InvalidAccessError, InvalidStateError, OperationError
 from aiortc.rtcconfiguration import RTCBundlePolicy
 from aiortc.rtcrtpparameters import RTCRtpCodecCapability
-from aiortc.sdp import SessionDescription
+from aiortc.sdp import MediaDescription, SessionDescription
 
 from switchboard_media.engine.seams import InboundTap, OutboundPort, accept_telephone_events
 from switchboard_media.engine.stream import OutgoingStream
@@ -58,6 +58,7 @@ class Leg:
         self.video_in: InboundTap | None = None
         self.video_out: OutgoingStream | None = None
         self.video_slots: dict[str, OutgoingStream] = {}  # by mid: outgoing-only video after the first (a room's)
+        self.screen_in: InboundTap | None = None  # a room seat's second source: a send-only video section it offers
         self._video_slot_limit = video_slots
         self.answered = asyncio.Event()
         self._on_closed = on_closed
@@ -70,7 +71,8 @@ class Leg:
 
     async def answer(self, offer_sdp: str) -> str:
         """Answer a WHIP offer: its first audio (required) and first video section are this leg's streams; further
-        video sections (up to the leg's `video_slots`) become outgoing-only `video_slots`."""
+        video sections (up to the leg's `video_slots`) become outgoing-only `video_slots`, except one the offer marks
+        send-only, which is the seat's screen share (`screen_in`)."""
         if self.answered.is_set():
             raise ValueError("this media session already has an answer")
         try:
@@ -86,9 +88,16 @@ class Leg:
                 transceiver = self.pc.addTransceiver(kind, direction="sendrecv")
                 transceiver.setCodecPreferences(preferred_codecs(kind))
                 transceivers[kind] = transceiver
-        slots = [self.pc.addTransceiver("video", direction="sendonly") for _ in self._slots_in(offered)]
-        for slot in slots:
+        screen_at = self._screen_in(offered_media)
+        slots, screen = [], None
+        for index in self._slots_in(offered, screen_at is not None):  # in the offer's order (aiortc pairs them so)
+            if index == screen_at:
+                screen = self.pc.addTransceiver("video", direction="recvonly")
+                screen.setCodecPreferences(preferred_codecs("video"))
+                continue
+            slot = self.pc.addTransceiver("video", direction="sendonly")
             slot.setCodecPreferences(preferred_codecs("video"))
+            slots.append(slot)
         try:
             await self.pc.setRemoteDescription(RTCSessionDescription(sdp=offer_sdp, type="offer"))
         except (InternalError, InvalidAccessError, InvalidStateError, OperationError) as error:
@@ -101,12 +110,21 @@ class Leg:
             self.video_in = InboundTap(transceivers["video"].receiver, "video")
             self.video_out = OutgoingStream(OutboundPort(transceivers["video"].sender, "video"))
         self.video_slots = {s.mid: OutgoingStream(OutboundPort(s.sender, "video")) for s in slots if s.mid is not None}
+        if screen is not None:
+            self.screen_in = InboundTap(screen.receiver, "video")
         await self.pc.setLocalDescription(await self.pc.createAnswer())
         self.answered.set()
         return self.pc.localDescription.sdp
 
-    def _slots_in(self, offered: list[str]) -> range:
-        return range(max(0, min(offered.count("video") - 1, self._video_slot_limit)))
+    def _slots_in(self, offered: list[str], screen: bool) -> range:
+        return range(max(0, min(offered.count("video") - 1, self._video_slot_limit + screen)))
+
+    def _screen_in(self, offered_media: list[MediaDescription]) -> int | None:
+        """Which of the video sections after the first (0-based) is a screen share: the first the offer sends only
+        (None when there is none, or the leg has no video slots)."""
+        later = [media for media in offered_media if media.kind == "video"][1:]
+        senders = [index for index, media in enumerate(later) if media.direction == "sendonly"]
+        return senders[0] if senders and self._video_slot_limit else None
 
     async def media_ready(self) -> None:
         """Until the leg's transports are up and its streams negotiated (after `answer`)."""

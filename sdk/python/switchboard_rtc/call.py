@@ -56,7 +56,8 @@ class Call:
         self.remote_network_quality: str | None = None
         self.quality_changes: asyncio.Queue[tuple[str, str]] = asyncio.Queue()  # ("local"|"remote", level)
         self.messages: asyncio.Queue[sig.DataMessage] = asyncio.Queue()
-        self._deliveries: dict[str, asyncio.Future[str]] = {}
+        self.broadcasts: asyncio.Queue[sig.BroadcastText] = asyncio.Queue()  # text the application broadcast
+        self._deliveries: dict[str, asyncio.Future[sig.DataDelivered]] = {}
         self._video_sender: object | None = None
         self._ringing = asyncio.Event()
         self._established = asyncio.Event()
@@ -190,10 +191,17 @@ class Call:
         """What a kind of call adds to a new media session before its offer (a room: its video slots)."""
 
     async def send_text(self, text: str, to: str | None = None, timeout: float = 10) -> str:
-        """Send text over the call (to the other party, or to `to`); returns the recipient once it has the text.
-        Raises RtcError when the node refuses it (e.g. UNKNOWN_PARTICIPANT), TimeoutError without an answer."""
+        """Send text over the call (to the other party, or to `to`); returns the recipient once it has the text
+        (`to` in a room, where a broadcast returns "": `deliver` tells who got it). Raises RtcError when the node
+        refuses it (e.g. UNKNOWN_PARTICIPANT, BAD_MESSAGE for text over 4096 characters), TimeoutError without an
+        answer."""
+        return (await self.deliver(text, to, timeout)).to or ""
+
+    async def deliver(self, text: str, to: str | None = None, timeout: float = 10) -> sig.DataDelivered:
+        """As `send_text`, returning the node's acknowledgement: in a room, `recipients` who acknowledged the text
+        (everyone else, or `to`'s devices) and `delivered` false when nobody did (e.g. the room was empty)."""
         message_id = uuid.uuid4().hex
-        delivered: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+        delivered: asyncio.Future[sig.DataDelivered] = asyncio.get_running_loop().create_future()
         self._deliveries[message_id] = delivered
         try:
             await self.client.send(sig.SendData(callId=self.id, messageId=message_id, text=text, to=to))
@@ -208,7 +216,10 @@ class Call:
     def on_delivered(self, message: sig.DataDelivered) -> None:
         future = self._deliveries.get(message.messageId)
         if future is not None and not future.done():
-            future.set_result(message.to)
+            future.set_result(message)
+
+    def on_broadcast(self, message: sig.BroadcastText) -> None:
+        self.broadcasts.put_nowait(message)
 
     def fail_delivery(self, message_id: str, error: Exception) -> bool:
         future = self._deliveries.get(message_id)

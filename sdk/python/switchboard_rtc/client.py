@@ -321,6 +321,8 @@ class RtcClient:
                 await self._call(message.callId).on_data(message)
             case sig.DataDelivered():
                 self._call(message.callId).on_delivered(message)
+            case sig.BroadcastText():
+                self._call(message.callId).on_broadcast(message)
             case sig.NetworkQuality():
                 self._call(message.callId).on_network_quality(message.networkQuality, remote=False)
             case sig.RemoteNetworkQuality():

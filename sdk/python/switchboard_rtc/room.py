@@ -2,7 +2,9 @@
 
 Joined with video, the room's media session offers the camera and then `video_slot_count` receive-only video
 sections (the node says how many); the node says which participant each shows (`video_slots`), and what a slot
-decodes counts for that participant: `video_of(identity)`.
+decodes counts for that participant: `video_of(identity)`. A slot can also show a participant's screen share
+(`screen_of(identity)`); this side shares one with `screen_share(source)`: the media session offers a send-only video
+section for it after the camera's (before the slots), so sharing never renegotiates.
 """
 
 from __future__ import annotations
@@ -35,11 +37,15 @@ class RoomCall(Call):
         self.events: asyncio.Queue[RoomEvent] = asyncio.Queue()
         self.video_slot_count = 0  # receive-only video sections to offer (room_joined.videoSlots)
         self.video_slots: dict[str, str | None] = {}  # mid -> the identity whose camera it shows
+        self.screen_slots: dict[str, str] = {}  # mid -> the identity whose screen share it shows
         self.videos: dict[str, VideoSink] = {}  # identity -> what was decoded of its camera (kept after it goes)
+        self.screens: dict[str, VideoSink] = {}  # identity -> what was decoded of its screen share
         self.slot_frames: dict[str, int] = {}  # mid -> frames decoded on that slot, whoever it showed
         self._slot_transceivers: list[RTCRtpTransceiver] = []
         self._watching: set[asyncio.Future[None]] = set()
         self._camera_on = False
+        self._screen_source: MediaStreamTrack | None = None
+        self._screen_sender: object | None = None
         self._state_sends: set[asyncio.Future[None]] = set()
         self.on_established()
 
@@ -55,12 +61,31 @@ class RoomCall(Call):
         self._camera_on = source is not None
         self._send_media_state()
 
+    def screen_share(self, source: MediaStreamTrack | None) -> None:
+        """Share a screen from `source` beside the camera, or stop (None): the others see it on one of their video
+        slots (`screen_of`) and get participant_media_changed. The room must have been joined with video."""
+        if not self.video:
+            raise RuntimeError("screen share needs a room joined with video")
+        self._screen_source = source
+        if self._screen_sender is not None:
+            self._screen_sender.replaceTrack(source)  # type: ignore[attr-defined]
+        self._send_media_state()
+
     def video_of(self, identity: str) -> VideoSink | None:
         """What this side decodes of `identity`'s camera while one of the slots shows it (None otherwise)."""
         return self.videos.get(identity) if identity in self.video_slots.values() else None
 
+    def screen_of(self, identity: str) -> VideoSink | None:
+        """What this side decodes of `identity`'s screen share while one of the slots shows it (None otherwise)."""
+        return self.screens.get(identity) if identity in self.screen_slots.values() else None
+
     def _send_media_state(self) -> None:
-        state = sig.MediaState(callId=self.id, muted=self.muted(), camera=self.video and self._camera_on)
+        state = sig.MediaState(
+            callId=self.id,
+            muted=self.muted(),
+            camera=self.video and self._camera_on,
+            screenShare=self.video and self._screen_source is not None,
+        )
         task = asyncio.ensure_future(self.client.send(state))
         self._state_sends.add(task)
         task.add_done_callback(self._state_sends.discard)
@@ -87,7 +112,8 @@ class RoomCall(Call):
         self.events.put_nowait(event)
 
     def on_video_slots(self, message: sig.VideoSlots) -> None:
-        self.video_slots = {slot.mid: slot.identity for slot in message.slots}
+        self.video_slots = {slot.mid: slot.identity if slot.source == "camera" else None for slot in message.slots}
+        self.screen_slots = {s.mid: s.identity for s in message.slots if s.source == "screen" and s.identity}
         self.events.put_nowait(message)
 
     # --- the video slots of each media session ---------------------------------------------------------
@@ -107,11 +133,13 @@ class RoomCall(Call):
     def _prepare_media(self, pc: RTCPeerConnection) -> None:
         for task in self._watching:
             task.cancel()
-        self.video_slots = {}
+        self.video_slots, self.screen_slots = {}, {}
         if not self.video:
             return
         if not self._camera_on and self._video_sender is not None:
             self._video_sender.replaceTrack(None)  # type: ignore[attr-defined]  # the camera stays off
+        screen = pc.addTransceiver(self._screen_source or "video", direction="sendonly")
+        self._screen_sender = screen.sender
         self._slot_transceivers = [
             pc.addTransceiver("video", direction="recvonly") for _ in range(self.video_slot_count)
         ]
@@ -130,9 +158,12 @@ class RoomCall(Call):
             while True:
                 frame = await track.recv()
                 self.slot_frames[mid] = self.slot_frames.get(mid, 0) + 1
-                identity = self.video_slots.get(mid)
-                if identity is not None and isinstance(frame, VideoFrame):
+                if not isinstance(frame, VideoFrame):
+                    continue
+                if (identity := self.video_slots.get(mid)) is not None:
                     self.videos.setdefault(identity, VideoSink()).take(frame)
+                elif (identity := self.screen_slots.get(mid)) is not None:
+                    self.screens.setdefault(identity, VideoSink()).take(frame)
 
     async def close_media(self) -> None:
         for task in list(self._watching):
