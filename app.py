@@ -8,16 +8,21 @@ from typing import Any
 from chalice import Chalice
 
 from chalicelib.accounts.routes import blueprint as accounts
+from chalicelib.call_link.pages import blueprint as call_link_pages
+from chalicelib.call_link.routes import blueprint as call_link
 from chalicelib.calls.routes import blueprint as calls
 from chalicelib.calls_configurations.routes import blueprint as calls_configurations
 from chalicelib.conferences.routes import blueprint as conferences
 from chalicelib.core.api import install_method_fallbacks
 from chalicelib.core.observability import flush_metrics, logger, tracer
 from chalicelib.deliveries.routes import blueprint as deliveries
+from chalicelib.dialogs.routes import blueprint as dialogs
 from chalicelib.events import dead_letters, delivery, fanout
 from chalicelib.files.routes import blueprint as files
 from chalicelib.health.routes import blueprint as health
 from chalicelib.media_streams.routes import blueprint as media_streams
+from chalicelib.recording_export.routes import blueprint as recording_export
+from chalicelib.recordings.routes import blueprint as recordings
 from chalicelib.sdkfiles.routes import blueprint as sdkfiles
 from chalicelib.showcase.routes import blueprint as showcase
 from chalicelib.subscriptions.routes import blueprint as subscriptions
@@ -31,6 +36,7 @@ for blueprint in (
     accounts,
     calls,
     conferences,
+    dialogs,
     subscriptions,
     deliveries,
     webrtc,
@@ -39,6 +45,10 @@ for blueprint in (
     calls_configurations,
     media_streams,
     files,
+    call_link,
+    call_link_pages,
+    recordings,
+    recording_export,
 ):
     app.register_blueprint(blueprint)
 install_method_fallbacks(app)

@@ -8,6 +8,9 @@ need a SIP trunk or a carrier (PHONE, SIP, VIBER, WHATSAPP, WEBSOCKET) are refus
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from chalicelib.calls import repository, schemas, service
 from chalicelib.calls.errors import CallNotFound
 from chalicelib.calls.records import CallRecord
@@ -26,10 +29,23 @@ class MediaUnavailable(AppError):
 
 
 def create_call(
-    account_id: str, request: CallRequest, *, conference_id: str | None = None, node_id: str | None = None
+    account_id: str,
+    request: CallRequest,
+    *,
+    conference_id: str | None = None,
+    conference_ends_at: float | None = None,
+    node_id: str | None = None,
 ) -> CallRecord:
     """Place the call; with `conference_id` it joins that conference when answered, on `node_id` (the node that
     mixes the conference) when given."""
+    leg = start_call(account_id, request)
+    return dial(
+        account_id, leg, request, conference_id=conference_id, conference_ends_at=conference_ends_at, node_id=node_id
+    )
+
+
+def check_call_request(account_id: str, request: CallRequest) -> WebRtcEndpoint:
+    """What a call can be placed to (4xx otherwise): a WebRTC identity, of an application that exists."""
     from chalicelib.calls_configurations.service import get_configuration
 
     endpoint = request.endpoint
@@ -41,8 +57,14 @@ def create_call(
     if request.machineDetection is not None:
         raise BadRequest("Request is invalid.", {"machineDetection": ["answering machine detection is not available"]})
     get_configuration(account_id, request.callsConfigurationId)  # 404 when the application does not exist
+    return endpoint
+
+
+def start_call(account_id: str, request: CallRequest) -> CallRecord:
+    """The call's leg (CALL_STARTED), not rung yet: `dial` rings it."""
+    endpoint = check_call_request(account_id, request)
     platform = request.platform
-    leg = service.start_outbound_call(
+    return service.start_outbound_call(
         account_id,
         endpoint.identity,
         request.callsConfigurationId,
@@ -53,6 +75,21 @@ def create_call(
         application_id=platform.applicationId if platform else None,
         entity_id=platform.entityId if platform else None,
     )
+
+
+def dial(
+    account_id: str,
+    leg: CallRecord,
+    request: CallRequest,
+    *,
+    conference_id: str | None = None,
+    conference_ends_at: float | None = None,
+    node_id: str | None = None,
+) -> CallRecord:
+    """Ring the identity of a started leg on the node that has its devices (only `node_id`, when given); a leg no
+    node can ring fails (DESTINATION_NOT_FOUND)."""
+    endpoint = request.endpoint
+    assert isinstance(endpoint, WebRtcEndpoint)
     for node in live_nodes():
         if node_id is not None and node.node_id != node_id:
             continue
@@ -68,6 +105,8 @@ def create_call(
                 connect_timeout=request.connectTimeout or DEFAULT_CONNECT_TIMEOUT,
                 custom_data=request.customData,
                 conference_id=conference_id,
+                conference_ends_at=conference_ends_at,
+                max_duration=request.maxDuration,
             )
             return service.get_call(account_id, leg.call_id)
         except (MediaNodeError, OSError):
@@ -89,23 +128,31 @@ def _node_of(record: CallRecord) -> MediaNodeClient:
     return node_client(record.node_id)
 
 
-def _on_node(record: CallRecord, operation: str, *args: str, body: control._Body | None = None) -> None:
-    client = _node_of(record)
+@contextmanager
+def node_errors(what: str, operation: str, not_found: AppError | None = None) -> Iterator[None]:
+    """A media node's refusal as the API's error: 404 → `not_found` (else 409: the node no longer has it), 409 → 409,
+    400 → 400 with the node's explanation (bad content), anything else or no answer → 503."""
     try:
-        if operation == "hangup":
-            client.hangup(record.call_id, *args)
-        else:
-            client.action(record.call_id, operation, body)
+        yield
     except MediaNodeError as error:
-        if error.status == 404:
-            raise CallNotFound(record.call_id) from error
-        if error.status == 409:
-            raise Conflict(f"The call cannot {operation.replace('-', ' ')} now.") from error
+        if error.status == 404 and not_found is not None:
+            raise not_found from error
+        if error.status in (404, 409):
+            raise Conflict(f"The {what} cannot {operation.replace('-', ' ')} now: {node_text(error)}.") from error
         if error.status == 400:
             raise BadRequest("Request is invalid.", {"content": [node_text(error)]}) from error
         raise MediaUnavailable("The media node could not carry out the request.") from error
     except OSError as error:
-        raise MediaUnavailable("The media node handling this call is not reachable.") from error
+        raise MediaUnavailable(f"The media node handling this {what} is not reachable.") from error
+
+
+def _on_node(record: CallRecord, operation: str, *args: str, body: control._Body | None = None) -> None:
+    client = _node_of(record)
+    with node_errors("call", operation, CallNotFound(record.call_id)):
+        if operation == "hangup":
+            client.hangup(record.call_id, *args)
+        else:
+            client.action(record.call_id, operation, body)
 
 
 def application_action(account_id: str, call_id: str, action: str) -> None:
@@ -118,14 +165,30 @@ def hangup(account_id: str, call_id: str, error_code: str) -> CallRecord:
     return service.get_call(account_id, call_id)
 
 
+def broadcast_text(account_id: str, call_ids: list[str], text: str) -> None:
+    """Send `text` to every live WebRTC call among `call_ids` (the SDK's `broadcast-text-received`: the
+    `broadcast-webrtc-text` of dialogs and conferences); calls of other endpoint types are skipped. 409 when none
+    of them is a live WebRTC call."""
+    sent = 0
+    for call_id in call_ids:
+        call = service.get_call(account_id, call_id)
+        if call.is_terminal or not isinstance(call.endpoint, WebRtcEndpoint):
+            continue
+        with node_errors("call", "receive text", CallNotFound(call_id)):
+            node_client(call.node_id).action(call_id, "broadcast-text", control.BroadcastTextRequest(text=text))
+        sent += 1
+    if not sent:
+        raise Conflict("No live WebRTC call is there to receive the text.")
+
+
 def node_text(error: MediaNodeError) -> str:
-    """The node's explanation of a refused action (its JSON `text`), for the validation error."""
+    """The node's explanation of a refused action (its JSON `text`), for the error's text."""
     import json
 
     try:
-        return str(json.loads(error.body).get("text") or "the content cannot be played")
+        return str(json.loads(error.body).get("text") or "the media node refused it")
     except ValueError:
-        return "the content cannot be played"
+        return "the media node refused it"
 
 
 def play_content(account_id: str, content: schemas.PlayContent, field: str) -> control.PlayContent:

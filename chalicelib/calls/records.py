@@ -41,6 +41,7 @@ class CallRecord:
     node_id: str | None = None  # the media node handling the leg
     conference_id: str | None = None  # the conference the leg is in now
     conference_ids: tuple[str, ...] = ()  # every conference it joined
+    dialog_id: str | None = None  # the dialog it is or was in
 
     @property
     def is_terminal(self) -> bool:

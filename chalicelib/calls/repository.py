@@ -56,6 +56,7 @@ def _item(record: CallRecord) -> CallLeg:
         node_id=record.node_id,
         conference_id=record.conference_id,
         conference_ids=list(record.conference_ids) or None,
+        dialog_id=record.dialog_id,
         expires_at=expires_at(record),
     )
 
@@ -85,6 +86,7 @@ def _record(item: CallLeg) -> CallRecord:
         node_id=item.node_id,
         conference_id=item.conference_id,
         conference_ids=tuple(str(conference) for conference in item.conference_ids or ()),
+        dialog_id=item.dialog_id,
     )
 
 
@@ -105,15 +107,20 @@ def stage_new(transaction: TransactWrite, record: CallRecord) -> None:
 
 
 # Conferences write these on the leg (`stage_conference`); a change of the leg's own state leaves them alone, so a
-# call ending while it joins a conference loses neither write.
-_CONFERENCE_ATTRIBUTES = frozenset({"conference_id", "conference_ids"})
+# call ending while it joins a conference loses neither write. Likewise the application transfer
+# (`calls.transfer_repository`) owns the leg's ownership (which application gets its events) and its transfer: a
+# change decided on a leg read before a transfer was accepted never hands the call back.
+_WRITTEN_ELSEWHERE = frozenset(
+    {"conference_id", "conference_ids", "dialog_id", "calls_configuration_id", "application_id", "entity_id"}
+    | {"application_transfer"}
+)
 
 
 def stage_change(transaction: TransactWrite, record: CallRecord, previous: CallState) -> None:
     item = _item(record)
     actions: list[Action] = []
     for name, attribute in CallLeg.get_attributes().items():
-        if attribute.is_hash_key or attribute.is_range_key or name in _CONFERENCE_ATTRIBUTES:
+        if attribute.is_hash_key or attribute.is_range_key or name in _WRITTEN_ELSEWHERE:
             continue
         value = getattr(item, name)
         actions.append(attribute.remove() if value is None else attribute.set(value))
@@ -129,6 +136,19 @@ def stage_conference(transaction: TransactWrite, account_id: str, call_id: str, 
         joined = (CallLeg.conference_ids | []).append([conference_id])
         actions = [CallLeg.conference_id.set(conference_id), CallLeg.conference_ids.set(joined)]
     transaction.update(CallLeg(account_id, call_id), actions=actions, condition=CallLeg.call_id.exists())
+
+
+def stage_dialog(
+    transaction: TransactWrite, account_id: str, call_id: str, dialog_id: str, previous: str | None
+) -> None:
+    """The leg enters `dialog_id`, on condition that it is in no conference and still names `previous` (the dialog
+    it was in, which the caller saw ended; None: never in one), so two dialogs can never both take it."""
+    unchanged = CallLeg.dialog_id.does_not_exist() if previous is None else CallLeg.dialog_id == previous
+    transaction.update(
+        CallLeg(account_id, call_id),
+        actions=[CallLeg.dialog_id.set(dialog_id)],
+        condition=CallLeg.call_id.exists() & CallLeg.conference_id.does_not_exist() & unchanged,
+    )
 
 
 def set_node(account_id: str, call_id: str, node_id: str) -> None:

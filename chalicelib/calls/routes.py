@@ -11,10 +11,11 @@ from typing import Any
 from chalice import Blueprint
 from pydantic import ValidationError
 
-from chalicelib.calls import operations, service
+from chalicelib.calls import operations, service, transfers
 from chalicelib.calls.schemas import (
     ActionResponse,
     AnswerRequest,
+    ApplicationTransferRequest,
     CallQuery,
     CallRequest,
     CaptureDtmfRequest,
@@ -36,7 +37,14 @@ PENDING = ActionResponse(status="PENDING")  # the outcome arrives as an event (P
 
 @route(blueprint, "/calls/1/calls", methods=["POST"], status=201)
 def create_call(ctx: RequestContext) -> dict[str, Any]:
-    return service.to_infobip(operations.create_call(ctx.account_id, ctx.body(CallRequest)))
+    from chalicelib.recordings import operations as recordings
+
+    request = ctx.body(CallRequest)
+    recording = recordings.call_recording_options(request.recording)
+    record = operations.create_call(ctx.account_id, request)
+    if recording is not None and not record.is_terminal:
+        recordings.start_call_recording(ctx.account_id, record.call_id, recording)  # starts once it is answered
+    return service.to_infobip(record)
 
 
 def _query(ctx: RequestContext) -> CallQuery:
@@ -83,9 +91,13 @@ def pre_answer(ctx: RequestContext, callId: str) -> ActionResponse:
 
 @route(blueprint, "/calls/1/calls/{callId}/answer", methods=["POST"])
 def answer(ctx: RequestContext, callId: str) -> ActionResponse:
-    if ctx.request.raw_body:
-        ctx.body(AnswerRequest)  # checked; recording options come with the recording issue
+    from chalicelib.recordings import operations as recordings
+
+    request = ctx.body(AnswerRequest) if ctx.request.raw_body else AnswerRequest()
+    recording = recordings.call_recording_options(request.recording)
     operations.application_action(ctx.account_id, callId, "answer")
+    if recording is not None:
+        recordings.start_call_recording(ctx.account_id, callId, recording)
     return COMPLETED
 
 
@@ -136,4 +148,22 @@ def start_media_stream(ctx: RequestContext, callId: str) -> ActionResponse:
 @route(blueprint, "/calls/1/calls/{callId}/stop-media-stream", methods=["POST"])
 def stop_media_stream(ctx: RequestContext, callId: str) -> ActionResponse:
     operations.stop_media_stream(ctx.account_id, callId)
+    return COMPLETED
+
+
+@route(blueprint, "/calls/1/calls/{callId}/application-transfer", methods=["POST"])
+def application_transfer(ctx: RequestContext, callId: str) -> ActionResponse:
+    transfers.request(ctx.account_id, callId, ctx.body(ApplicationTransferRequest))
+    return PENDING  # APPLICATION_TRANSFER_FINISHED or _FAILED once the destination answers or the timeout passes
+
+
+@route(blueprint, "/calls/1/calls/{callId}/application-transfer/{transferId}/accept", methods=["POST"])
+def accept_application_transfer(ctx: RequestContext, callId: str, transferId: str) -> ActionResponse:
+    transfers.accept(ctx.account_id, callId, transferId)
+    return COMPLETED
+
+
+@route(blueprint, "/calls/1/calls/{callId}/application-transfer/{transferId}/reject", methods=["POST"])
+def reject_application_transfer(ctx: RequestContext, callId: str, transferId: str) -> ActionResponse:
+    transfers.reject(ctx.account_id, callId, transferId)
     return COMPLETED

@@ -260,8 +260,8 @@ def _query_datetime(value: Any) -> Any:
 class CallQuery(Schema):
     """The filters of `GET /calls/1/calls` and `GET /calls/1/calls/history` (paging is read separately).
 
-    `conferenceId` matches the legs that are or were in that conference. Legs are never in a dialog or a bulk yet,
-    so `dialogId` and `bulkId` are accepted and match no leg.
+    `conferenceId` matches the legs that are or were in that conference, `dialogId` the two legs of that dialog.
+    Legs are never in a bulk yet, so `bulkId` is accepted and matches no leg.
     """
 
     type: CallEndpointType | None = None
@@ -370,3 +370,51 @@ class MediaStream(Schema):
 
 class StartMediaStreamRequest(Schema):
     mediaStream: MediaStream
+
+
+# --- application transfer (reference §2.4, §3 ApplicationTransferRequest, §4 APPLICATION_TRANSFER_*) -------------
+
+
+class RecordingTransferOptions(Schema):
+    continueCallRecording: bool = False
+
+
+class ApplicationTransferPropagationOptions(Schema):
+    recordingTransferOptions: RecordingTransferOptions | None = None
+
+
+class ApplicationTransferRequest(Schema):
+    """POST /calls/1/calls/{callId}/application-transfer. `platform` is the destination's; `customData` becomes
+    the call's when the destination accepts. Infobip's document sets no bounds on `timeout`: one second to an
+    hour here (what a media node times)."""
+
+    destinationCallsConfigurationId: str = Field(min_length=1, max_length=128)
+    platform: Platform | None = None
+    timeout: int = Field(default=30, ge=1, le=3600)
+    customData: dict[str, str] | None = None
+    propagationOptions: ApplicationTransferPropagationOptions | None = None
+
+
+class ApplicationTransferRequestedProperties(Schema):
+    """APPLICATION_TRANSFER_REQUESTED, to the destination configuration's subscriptions."""
+
+    sourceCallsConfigurationId: str | None = None
+    sourceApplicationId: str
+    transferId: str
+    call: Call
+
+
+class ApplicationTransferFailedProperties(Schema):
+    """APPLICATION_TRANSFER_FAILED, to the requester (rejected, timed out)."""
+
+    sourceCallsConfigurationId: str | None = None
+    destinationCallsConfigurationId: str | None = None
+    sourceApplicationId: str
+    destinationApplicationId: str
+    transferId: str
+
+
+class ApplicationTransferFinishedProperties(ApplicationTransferFailedProperties):
+    """APPLICATION_TRANSFER_FINISHED, to the requester: `call` as it is now, owned by the destination."""
+
+    call: Call

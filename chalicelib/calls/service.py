@@ -97,6 +97,7 @@ def _call(record: CallRecord) -> Call:
         platform=_platform(record),
         conferenceId=record.conference_id,
         customData=record.custom_data,
+        dialogId=record.dialog_id,
         **_caller(record),
     )
 
@@ -131,6 +132,7 @@ def _call_log(record: CallRecord) -> CallLog:
         hasScreenshareVideo=False,
         errorCode=error_code_info(record.error_code),
         customData=record.custom_data,
+        dialogId=record.dialog_id,
         hangupSource=record.hangup_source,
         **_caller(record),
     )
@@ -349,8 +351,10 @@ def get_call(account_id: str, call_id: str) -> CallRecord:
 
 
 def _matches(record: CallRecord, query: CallQuery) -> bool:
-    if query.dialogId or query.bulkId:
-        return False  # no leg is in a dialog or a bulk yet
+    if query.bulkId:
+        return False  # no leg is in a bulk yet
+    if query.dialogId is not None and query.dialogId != record.dialog_id:
+        return False
     if query.conferenceId is not None and query.conferenceId not in (record.conference_id, *record.conference_ids):
         return False
     wanted: list[tuple[object, object]] = [

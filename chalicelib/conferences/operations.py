@@ -11,7 +11,7 @@ from typing import Any
 
 from chalicelib.calls import service as calls_service
 from chalicelib.calls.errors import CallNotFound
-from chalicelib.calls.operations import MediaUnavailable, create_call, node_client, node_text, play_content
+from chalicelib.calls.operations import broadcast_text, create_call, node_client, node_errors, play_content
 from chalicelib.calls.records import CallRecord
 from chalicelib.calls.schemas import CallRequest, CallState
 from chalicelib.calls.schemas import PlayContent as CallPlayContent
@@ -40,19 +40,11 @@ from chalicelib.media_nodes.control import MediaNodeError
 def _on_node(record: ConferenceRecord, action: str, body: control._Body) -> None:
     if record.finished:
         raise service.ConferenceFinished(record.conference_id)
-    client = node_client(record.node_id if record.present else None, "conference")
-    try:
+    if not record.present:  # no node mixes it yet: nobody to update or play to (not an unavailable node, a 503)
+        raise Conflict(f"The conference has no participants yet: nothing to {action.replace('-', ' ')}.")
+    client = node_client(record.node_id, "conference")
+    with node_errors("conference", action):
         client.conference(record.conference_id, action, body)
-    except MediaNodeError as error:
-        if error.status == 404:
-            raise Conflict(f"The conference cannot {action.replace('-', ' ')}: {node_text(error)}") from error
-        if error.status == 409:
-            raise Conflict(f"The conference cannot {action.replace('-', ' ')} now: {node_text(error)}") from error
-        if error.status == 400:
-            raise BadRequest("Request is invalid.", {"content": [node_text(error)]}) from error
-        raise MediaUnavailable("The media node could not carry out the request.") from error
-    except OSError as error:
-        raise MediaUnavailable("The media node mixing this conference is not reachable.") from error
 
 
 # --- creating and filling ---------------------------------------------------------------------------------
@@ -75,8 +67,12 @@ def create_conference(account_id: str, request: ConferenceRequest) -> dict[str, 
 
 
 def _joinable(call: CallRecord, on_early_media: bool) -> None:
+    from chalicelib.dialogs.service import live_dialog_of
+
     if call.is_terminal:
         raise Conflict(f"Call {call.call_id!r} has finished.")
+    if live_dialog_of(call) is not None:
+        raise Conflict(f"Call {call.call_id!r} is in dialog {call.dialog_id!r}; a dialog never takes a third party.")
     if call.state is CallState.ESTABLISHED or (on_early_media and call.state is CallState.PRE_ESTABLISHED):
         return
     raise Conflict(
@@ -88,11 +84,10 @@ def _joinable(call: CallRecord, on_early_media: bool) -> None:
 def _join(account_id: str, conference_id: str, call: CallRecord) -> None:
     """Add an existing call: JOINING here, then the node mixes it in (JOINED); a node that cannot take it ends the
     attempt as PARTICIPANT_JOIN_FAILED."""
-    service.add_participant(account_id, conference_id, call)
+    record = service.add_participant(account_id, conference_id, call)
+    join = control.ConferenceJoinRequest(accountId=account_id, callId=call.call_id, endsAt=service.ends_at(record))
     try:
-        node_client(call.node_id).conference(
-            conference_id, "join", control.ConferenceJoinRequest(accountId=account_id, callId=call.call_id)
-        )
+        node_client(call.node_id).conference(conference_id, "join", join)
     except (MediaNodeError, OSError, AppError) as error:
         service.left(account_id, conference_id, call.call_id, "The media node could not mix the call", failed=True)
         if isinstance(error, AppError):
@@ -114,7 +109,13 @@ def _dial_into(account_id: str, record: ConferenceRecord, request: ActionCallReq
         }
     )
     node_id = record.node_id if record.present else None
-    call = create_call(account_id, call_request, conference_id=record.conference_id, node_id=node_id)
+    call = create_call(
+        account_id,
+        call_request,
+        conference_id=record.conference_id,
+        conference_ends_at=service.ends_at(record),
+        node_id=node_id,
+    )
     if not call.is_terminal:
         service.add_participant(account_id, record.conference_id, call, dialed=True)
     return calls_service.get_call(account_id, call.call_id)
@@ -260,6 +261,14 @@ def say(account_id: str, conference_id: str, request: ConferenceSayRequest) -> N
         conference_id,
         control.PlayRequest(content=content, report="SAY_FINISHED", loopCount=request.loopCount),
     )
+
+
+def broadcast(account_id: str, conference_id: str, text: str) -> None:
+    """`broadcast-webrtc-text`: to every WebRTC participant in the conference now."""
+    record = service.get_conference(account_id, conference_id)
+    if record.finished:
+        raise service.ConferenceFinished(conference_id)
+    broadcast_text(account_id, [p.call_id for p in record.present], text)
 
 
 def stop_play(account_id: str, conference_id: str) -> None:

@@ -26,6 +26,7 @@ from chalicelib.conferences.schemas import (
 )
 from chalicelib.core.api import RequestContext, route, validation_errors
 from chalicelib.core.errors import BadRequest
+from chalicelib.dialogs.schemas import BroadcastTextRequest
 
 blueprint = Blueprint(__name__)
 COMPLETED = ActionResponse(status="COMPLETED")
@@ -120,6 +121,12 @@ def play(ctx: RequestContext, conferenceId: str) -> ActionResponse:
 def say(ctx: RequestContext, conferenceId: str) -> ActionResponse:
     operations.say(ctx.account_id, conferenceId, ctx.body(ConferenceSayRequest))
     return PENDING
+
+
+@route(blueprint, f"{BASE}/{{conferenceId}}/broadcast-webrtc-text", methods=["POST"])
+def broadcast_webrtc_text(ctx: RequestContext, conferenceId: str) -> ActionResponse:
+    operations.broadcast(ctx.account_id, conferenceId, ctx.body(BroadcastTextRequest).text)
+    return COMPLETED
 
 
 @route(blueprint, f"{BASE}/{{conferenceId}}/stop-play", methods=["POST"])

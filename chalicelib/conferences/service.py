@@ -190,6 +190,11 @@ def create(
     return record
 
 
+def ends_at(record: ConferenceRecord) -> float:
+    """When the conference's maxDuration is up (Unix seconds): the node that mixes it hangs everyone up then."""
+    return record.start_time.timestamp() + record.max_duration
+
+
 def get_conference(account_id: str, conference_id: str) -> ConferenceRecord:
     record = repository.get(account_id, conference_id) if conference_id else None
     if record is None:

@@ -16,12 +16,22 @@ request signing.
     POST /internal/v1/calls/{callId}/start-media-stream  StartMediaStreamRequest → ActionResult
                                                   (MEDIA_STREAM_STARTED, then MEDIA_STREAM_FINISHED / _FAILED)
     POST /internal/v1/calls/{callId}/stop-media-stream   → ActionResult
+    POST /internal/v1/calls/{callId}/application-transfer  ApplicationTransferTimerRequest → ActionResult
+                                                  (time the transfer: report its timeout when it passes)
+    POST /internal/v1/calls/{callId}/broadcast-text  BroadcastTextRequest → ActionResult  (to the call's SDK session;
+                                                  404 when the call has none, e.g. it is not a WebRTC leg)
     POST /internal/v1/conferences/{conferenceId}/join       ConferenceJoinRequest → ActionResult
     POST /internal/v1/conferences/{conferenceId}/leave      ConferenceRequest → ActionResult   (the call stays up)
     POST /internal/v1/conferences/{conferenceId}/update     ConferenceUpdateRequest → ActionResult
     POST /internal/v1/conferences/{conferenceId}/play       ConferencePlayRequest → ActionResult (to everyone in it)
     POST /internal/v1/conferences/{conferenceId}/stop-play  ConferenceRequest → ActionResult
     POST /internal/v1/conferences/{conferenceId}/hangup     ConferenceRequest → ActionResult   (hangs up its calls)
+    POST /internal/v1/dialogs/{dialogId}/open      DialogOpenRequest → ActionResult  (before the child is dialed;
+                                                  `connectNow`: bridge two answered calls at once)
+    POST /internal/v1/dialogs/{dialogId}/abandon   DialogAbandonRequest → ActionResult  (the child was not placed)
+    POST /internal/v1/dialogs/{dialogId}/play      DialogPlayRequest → ActionResult   (to both calls)
+    POST /internal/v1/dialogs/{dialogId}/stop-play DialogRequest → ActionResult
+    POST /internal/v1/dialogs/{dialogId}/hangup    DialogRequest → ActionResult       (hangs up both calls)
 
 An action the node cannot start answers 400 (bad content: an undecodable file, an unknown language) or 409 (the
 call cannot take it now); a failure after it started is an ERROR event.
@@ -70,6 +80,8 @@ class DialRequest(_Body):
     connectTimeoutSeconds: int = Field(default=60, ge=1, le=600)
     customData: dict[str, str] | None = None
     conferenceId: str | None = Field(default=None, max_length=128)  # join this conference when answered
+    conferenceEndsAt: float | None = None  # the conference's end (Unix seconds): its maxDuration
+    maxDurationSeconds: int | None = Field(default=None, ge=1, le=86400)  # from the answer, then hung up
 
 
 class PlayContent(_Body):
@@ -128,6 +140,15 @@ class HangupRequest(_Body):
     errorCode: str = Field(default="NORMAL_HANGUP", max_length=64)
 
 
+class ApplicationTransferTimerRequest(_Body):
+    """The call's application transfer `transferId` waits for an answer: when `timeoutSeconds` pass, the node reports
+    it (`chalicelib.calls.transfers.time_out`, which leaves an answered transfer alone), even if the call ended."""
+
+    accountId: str = Field(min_length=1, max_length=128)
+    transferId: str = Field(min_length=1, max_length=128)
+    timeoutSeconds: int = Field(ge=1, le=3600)
+
+
 # --- conferences: mixed on the node that has their calls ------------------------------------------------------
 
 
@@ -138,6 +159,7 @@ class ConferenceJoinRequest(_Body):
     callId: str = Field(min_length=1, max_length=128)
     muted: bool = False
     deaf: bool = False
+    endsAt: float | None = None  # the conference's end (Unix seconds): its maxDuration
 
 
 class ConferenceUpdateRequest(_Body):
@@ -161,6 +183,36 @@ class ConferenceRequest(_Body):
     callId: str | None = Field(default=None, max_length=128)
 
 
+# --- dialogs: bridged on the node that has the parent ----------------------------------------------------------
+
+
+class DialogOpenRequest(_Body):
+    """A parent call and its child (about to be dialed on the same node, or answered already with `connectNow`)."""
+
+    accountId: str = Field(min_length=1, max_length=128)
+    parentCallId: str = Field(min_length=1, max_length=128)
+    childCallId: str = Field(min_length=1, max_length=128)
+    propagateRinging: bool = False  # the child's ringing is the unanswered inbound parent's ringing
+    ringback: bool = False  # the parent hears a generated ringback tone while the child rings (early media)
+    childHangup: bool = True  # the parent is hung up when the child ends
+    maxDurationSeconds: int = Field(default=28800, ge=1, le=86400)
+    connectNow: bool = False
+
+
+class DialogAbandonRequest(_Body):
+    accountId: str = Field(min_length=1, max_length=128)
+    errorCode: str = Field(default="DESTINATION_NOT_FOUND", max_length=64)
+
+
+class DialogPlayRequest(_Body):
+    accountId: str = Field(min_length=1, max_length=128)
+    play: PlayRequest
+
+
+class DialogRequest(_Body):
+    accountId: str = Field(min_length=1, max_length=128)
+
+
 class ActionResult(_Body):
     status: Literal["COMPLETED", "FAILED"]
     detail: str | None = None
@@ -181,3 +233,40 @@ def verify(key: bytes, headers: dict[str, str], method: str, path: str, body: by
     if not timestamp.isdigit() or not given or abs(now - int(timestamp)) > TOLERANCE_SECONDS:
         return False
     return hmac.compare_digest(signature(key, int(timestamp), method, path, body), given)
+
+
+class BroadcastTextRequest(_Body):
+    """Text the application broadcasts to a call's SDK (`broadcast-webrtc-text` on its dialog or conference)."""
+
+    text: str = Field(min_length=1, max_length=4096)
+
+
+# --- recordings: recorded on the node that has the call, conference or dialog -------------------------------
+#     POST /internal/v1/recordings/start   StartRecordingRequest → ActionResult  (*_RECORDING_STARTED)
+#     POST /internal/v1/recordings/stop    StopRecordingRequest → ActionResult   (*_STOPPED, then *_READY / *_FAILED)
+# 404 when the node has no such call / conference; 409 when it records already (one recording per scope at a time).
+
+
+class StartRecordingRequest(_Body):
+    """Record a call (its two parties, or an application call's party and what it hears), a conference or a
+    dialog (`scope`, `scopeId`). Composition: one mixed file; otherwise one file per participant. A call that is not
+    answered yet starts recording once its media is up. The routing fields are the scope's, for the events."""
+
+    accountId: str = Field(min_length=1, max_length=128)
+    scope: Literal["CALL", "CONFERENCE", "DIALOG"]
+    scopeId: str = Field(min_length=1, max_length=128)
+    recordingType: Literal["AUDIO", "AUDIO_AND_VIDEO"] = "AUDIO"
+    composition: bool = True
+    channels: Literal["MONO", "STEREO"] = "MONO"
+    customData: dict[str, str] | None = None
+    filePrefix: str | None = Field(default=None, max_length=214)
+    maxDurationSeconds: int | None = Field(default=None, ge=1, le=28800)
+    callsConfigurationId: str | None = Field(default=None, max_length=128)
+    applicationId: str | None = Field(default=None, max_length=128)
+    entityId: str | None = Field(default=None, max_length=128)
+
+
+class StopRecordingRequest(_Body):
+    accountId: str = Field(min_length=1, max_length=128)
+    scope: Literal["CALL", "CONFERENCE", "DIALOG"]
+    scopeId: str = Field(min_length=1, max_length=128)

@@ -201,6 +201,25 @@ class DeadLetter(BaseModel):
 # --- calls --------------------------------------------------------------------------------------------
 
 
+class ApplicationTransferAttribute(MapAttribute[str, object]):
+    """A call's latest application transfer (`chalicelib.calls.transfers`): PENDING until the destination accepts or
+    rejects it or its timeout passes, then FINISHED or FAILED. Kept on the leg so "one pending transfer per live
+    call" is a condition of one item; the leg's own state changes never write it."""
+
+    transfer_id = UnicodeAttribute()
+    state = UnicodeAttribute()  # PENDING | FINISHED | FAILED
+    source_calls_configuration_id = UnicodeAttribute()
+    source_application_id = UnicodeAttribute(null=True)
+    source_entity_id = UnicodeAttribute(null=True)
+    destination_calls_configuration_id = UnicodeAttribute()
+    destination_application_id = UnicodeAttribute(null=True)
+    destination_entity_id = UnicodeAttribute(null=True)
+    custom_data = MapAttribute[str, str](null=True)  # the call's custom data once accepted
+    timeout = NumberAttribute()  # seconds
+    requested_at = UTCDateTimeAttribute()
+    reason = UnicodeAttribute(null=True)  # why it failed: REJECTED | TIMEOUT | ...
+
+
 class CallLeg(BaseModel):
     """One call leg (Infobip's `Call` / `CallLog`). Keyed by account, so another account's call id is unknown.
 
@@ -236,6 +255,8 @@ class CallLeg(BaseModel):
     node_id = UnicodeAttribute(null=True)
     conference_id = UnicodeAttribute(null=True)  # the conference the leg is in now (written by conferences only)
     conference_ids = ListAttribute(of=UnicodeAttribute, null=True)  # every conference it joined, in order
+    dialog_id = UnicodeAttribute(null=True)  # the dialog the leg is or was in (written by dialogs only)
+    application_transfer = ApplicationTransferAttribute(null=True)  # written by `calls.transfers` only
     expires_at = TTLAttribute()
 
 
@@ -271,6 +292,35 @@ class Conference(BaseModel):
     start_time = UTCDateTimeAttribute()
     end_time = UTCDateTimeAttribute(null=True)
     error_code = UnicodeAttribute(null=True)
+    version = NumberAttribute()
+    expires_at = TTLAttribute()
+
+
+# --- dialogs --------------------------------------------------------------------------------------------
+
+
+class Dialog(BaseModel):
+    """Infobip's `Dialog` / `DialogLog`: a parent call bridged with a child call, never a third. Every change and its
+    event are one conditional write (`version`). A finished dialog is its history entry, kept two months."""
+
+    class Meta(TableMeta):
+        base_name = "dialogs"
+
+    account_id = UnicodeAttribute(hash_key=True)
+    dialog_id = UnicodeAttribute(range_key=True)
+    calls_configuration_id = UnicodeAttribute()
+    application_id = UnicodeAttribute(null=True)
+    entity_id = UnicodeAttribute(null=True)
+    parent_call_id = UnicodeAttribute()
+    child_call_id = UnicodeAttribute()
+    node_id = UnicodeAttribute(null=True)  # the media node that bridges it (the parent's)
+    state = UnicodeAttribute()  # CREATED | PRE_ESTABLISHED | ESTABLISHED | FINISHED | FAILED
+    max_duration = NumberAttribute()
+    start_time = UTCDateTimeAttribute()
+    establish_time = UTCDateTimeAttribute(null=True)
+    end_time = UTCDateTimeAttribute(null=True)
+    error_code = UnicodeAttribute(null=True)
+    hangup_source = UnicodeAttribute(null=True)
     version = NumberAttribute()
     expires_at = TTLAttribute()
 
@@ -354,6 +404,192 @@ class MediaStreamConfig(BaseModel):
     created_at = UTCDateTimeAttribute()
 
 
+# --- call link ----------------------------------------------------------------------------------------
+
+
+class CallLinkConfig(BaseModel):
+    """Infobip's `CallLinkConfig`. The options and theme are one JSON document (read and written whole); a webhook
+    credential (BASIC password, HMAC key) is encrypted with the data key and never part of the document."""
+
+    class Meta(TableMeta):
+        base_name = "call-link-configs"
+
+    account_id = UnicodeAttribute(hash_key=True)
+    config_id = UnicodeAttribute(range_key=True)
+    name = UnicodeAttribute()
+    is_default = BooleanAttribute(default=False)
+    document = UnicodeAttribute()  # {initialOptions, callOptions, theme, subdomainId, webhook{url, security...}}
+    webhook_secret_sealed = UnicodeAttribute(null=True)
+    created_at = UTCDateTimeAttribute()
+
+
+class CallLinkImage(BaseModel):
+    """A logo or background for call-link pages; the image itself is the media bucket's object `object_key`."""
+
+    class Meta(TableMeta):
+        base_name = "call-link-images"
+
+    account_id = UnicodeAttribute(hash_key=True)
+    image_id = UnicodeAttribute(range_key=True)
+    name = UnicodeAttribute()
+    type = UnicodeAttribute()  # LOGO | BACKGROUND
+    image_format = UnicodeAttribute()  # PNG | JPEG
+    size = NumberAttribute()  # bytes
+    width = NumberAttribute()
+    height = NumberAttribute()
+    object_key = UnicodeAttribute()  # "<accountId>/call-link/images/<imageId>.<png|jpg>"
+    created_at = UTCDateTimeAttribute()
+
+
+class CallLinkSubdomain(BaseModel):
+    """A call-link subdomain in one of the account's three slots: the slot key makes the limit a conditional write."""
+
+    class Meta(TableMeta):
+        base_name = "call-link-subdomains"
+
+    account_id = UnicodeAttribute(hash_key=True)
+    slot = UnicodeAttribute(range_key=True)  # "1" | "2" | "3"
+    subdomain_id = UnicodeAttribute()
+    name = UnicodeAttribute()
+    created_at = UTCDateTimeAttribute()
+
+
+class CallLinkByAccount(GlobalSecondaryIndex["CallLink"]):
+    class Meta:
+        index_name = "by-account"
+        projection = AllProjection()
+
+    account_id = UnicodeAttribute(hash_key=True)
+    code = UnicodeAttribute(range_key=True)
+
+
+class CallLink(BaseModel):
+    """A call link, keyed by its public short code (unique across accounts by a conditional write); listed per
+    account through `by_account`. `busy_session`/`busy_until` is the lease of the one caller a WEBRTC destination
+    takes at a time; `used_at` marks a one-time link whose call started."""
+
+    class Meta(TableMeta):
+        base_name = "call-links"
+
+    code = UnicodeAttribute(hash_key=True)
+    account_id = UnicodeAttribute()
+    document = UnicodeAttribute()  # Infobip's CallLink without id, url and the room password
+    destination_type = UnicodeAttribute()
+    password_hash = UnicodeAttribute(null=True)  # a ROOM's password (scrypt)
+    config_id = UnicodeAttribute(null=True)  # resolved at creation: the request's, else the default, else none
+    subdomain_id = UnicodeAttribute(null=True)
+    created_at = UTCDateTimeAttribute()
+    used_at = UTCDateTimeAttribute(null=True)
+    busy_session = UnicodeAttribute(null=True)
+    busy_until = UTCDateTimeAttribute(null=True)
+    failed_attempts = NumberAttribute(default=0)
+    locked_until = UTCDateTimeAttribute(null=True)
+
+    by_account = CallLinkByAccount()
+
+
+class CallLinkSession(BaseModel):
+    """One visit of a call-link page that asked for a call: keyed by the SHA-256 of the secret the page holds."""
+
+    class Meta(TableMeta):
+        base_name = "call-link-sessions"
+
+    session_key = UnicodeAttribute(hash_key=True)
+    account_id = UnicodeAttribute()
+    code = UnicodeAttribute()
+    identity = UnicodeAttribute()
+    display_name = UnicodeAttribute(null=True)
+    created_at = UTCDateTimeAttribute()
+    established_at = UTCDateTimeAttribute(null=True)
+    ended_at = UTCDateTimeAttribute(null=True)
+    expires_at = TTLAttribute()
+
+
+# --- recordings -----------------------------------------------------------------------------------------
+
+
+class RecordingFile(BaseModel):
+    """One recorded file (Infobip's `RecordingFile`) of a call, conference or dialog recording (`scope_type`,
+    `scope_id`); `call_id` names the participant of a per-participant file, none for a composed one. The media is
+    the bucket's object `object_key` while `location` is HOSTED. A deleted file keeps its item as the audit trail's
+    tombstone (`deleted_at`, `deleted_by`, `deleted_reason`); its object is gone and it is no longer listed."""
+
+    class Meta(TableMeta):
+        base_name = "recording-files"
+
+    account_id = UnicodeAttribute(hash_key=True)
+    file_id = UnicodeAttribute(range_key=True)
+    scope_type = UnicodeAttribute()  # CALL | CONFERENCE | DIALOG
+    scope_id = UnicodeAttribute()
+    recording_id = UnicodeAttribute()  # the start/stop (or composition) that made it
+    call_id = UnicodeAttribute(null=True)
+    composed = BooleanAttribute(default=False)
+    status = UnicodeAttribute()  # RECORDING | UPLOADING | READY | FAILED | DELETED
+    name = UnicodeAttribute()
+    file_format = UnicodeAttribute()  # WAV | MP4
+    recording_type = UnicodeAttribute()  # AUDIO | AUDIO_AND_VIDEO
+    composition = BooleanAttribute(default=False)
+    size = NumberAttribute(null=True)
+    duration = NumberAttribute(null=True)  # whole seconds
+    start_time = UTCDateTimeAttribute()
+    end_time = UTCDateTimeAttribute(null=True)
+    created_at = UTCDateTimeAttribute()
+    location = UnicodeAttribute(default="HOSTED")  # HOSTED | SFTP
+    object_key = UnicodeAttribute(null=True)
+    reason = UnicodeAttribute(null=True)  # why it failed, or why it was cut short
+    interrupted = BooleanAttribute(default=False)  # cut short by the media node, stored as far as it got
+    custom_data = MapAttribute[str, str](null=True)
+    file_prefix = UnicodeAttribute(null=True)
+    calls_configuration_id = UnicodeAttribute(null=True)
+    application_id = UnicodeAttribute(null=True)
+    entity_id = UnicodeAttribute(null=True)
+    node_id = UnicodeAttribute(null=True)
+    sftp_upload_status = UnicodeAttribute(null=True)  # UPLOADING | UPLOADED | FAILED (the SFTP export)
+    sftp_error = UnicodeAttribute(null=True)
+    deleted_at = UTCDateTimeAttribute(null=True)
+    deleted_by = UnicodeAttribute(null=True)  # the API key (or the composition) that deleted it
+    deleted_reason = UnicodeAttribute(null=True)
+
+
+# --- account recording settings and the recording export ---------------------------------------------
+
+
+class RecordingSettings(BaseModel):
+    """An account's recording settings (`/accounts/1/recording-settings`): the WebRTC recording setting read by
+    `chalicelib.webrtc.recording_rules` and the composition preference. An account without an item has the
+    defaults (WebRTC recording off, AUDIO, no composition)."""
+
+    class Meta(TableMeta):
+        base_name = "recording-settings"
+
+    account_id = UnicodeAttribute(hash_key=True)
+    webrtc_enabled = BooleanAttribute(default=False)
+    webrtc_media_type = UnicodeAttribute(default="AUDIO")  # AUDIO | AUDIO_AND_VIDEO
+    auto_compose = BooleanAttribute(default=False)
+    updated_at = UTCDateTimeAttribute()
+
+
+class RecordingExportDestination(BaseModel):
+    """Where an account's finished recordings are pushed (`/accounts/1/recording-export/sftp`). The password is
+    encrypted with the data key, bound to the account and the destination; the server must present the host key
+    whose fingerprint is stored here before any credential is sent."""
+
+    class Meta(TableMeta):
+        base_name = "recording-export-destinations"
+
+    account_id = UnicodeAttribute(hash_key=True)
+    protocol = UnicodeAttribute(range_key=True)  # SFTP
+    enabled = BooleanAttribute()
+    host = UnicodeAttribute()
+    port = NumberAttribute()
+    path = UnicodeAttribute()
+    username = UnicodeAttribute()
+    password_sealed = UnicodeAttribute()
+    host_key_fingerprint = UnicodeAttribute()  # "SHA256:<unpadded base64>", as `ssh-keygen -lf` prints it
+    created_at = UTCDateTimeAttribute()
+    updated_at = UTCDateTimeAttribute()
+
+
 ALL_MODELS: tuple[type[BaseModel], ...] = (
     Account,
     ApiKey,
@@ -366,8 +602,17 @@ ALL_MODELS: tuple[type[BaseModel], ...] = (
     DeadLetter,
     CallLeg,
     Conference,
+    Dialog,
     MediaNode,
     AudioFile,
     CallsConfiguration,
     MediaStreamConfig,
+    CallLinkConfig,
+    CallLinkImage,
+    CallLinkSubdomain,
+    CallLink,
+    CallLinkSession,
+    RecordingFile,
+    RecordingSettings,
+    RecordingExportDestination,
 )

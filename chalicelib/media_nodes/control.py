@@ -13,10 +13,13 @@ from chalicelib.core.settings import key_material
 CALL_ACTIONS = frozenset(
     {"send-ringing", "pre-answer", "answer", "play", "stop-play", "capture-dtmf", "send-dtmf"}
     | {"start-media-stream", "stop-media-stream"}
+    | {"application-transfer"}  # times a transfer (chalicelib.calls.transfers)
+    | {"broadcast-text"}  # text from the application to the call's SDK
 )
 
 
 CONFERENCE_ACTIONS = frozenset({"join", "leave", "update", "play", "stop-play", "hangup"})
+DIALOG_ACTIONS = frozenset({"open", "abandon", "play", "stop-play", "hangup"})
 
 
 class MediaNodeError(Exception):
@@ -63,6 +66,8 @@ class MediaNodeClient:
         connect_timeout: int = 60,
         custom_data: dict[str, str] | None = None,
         conference_id: str | None = None,
+        conference_ends_at: float | None = None,
+        max_duration: int | None = None,
     ) -> control.ActionResult:
         """Ring `identity`'s devices on this node; MediaNodeError 404 when it has none here."""
         body = control.DialRequest(
@@ -76,6 +81,8 @@ class MediaNodeClient:
             connectTimeoutSeconds=connect_timeout,
             customData=custom_data,
             conferenceId=conference_id,
+            conferenceEndsAt=conference_ends_at,
+            maxDurationSeconds=max_duration,
         )
         response = self._request("POST", "/calls", body.model_dump_json().encode())
         return control.ActionResult.model_validate_json(response.content)
@@ -107,10 +114,17 @@ class MediaNodeClient:
         `hangup`."""
         if action not in CONFERENCE_ACTIONS:
             raise ValueError(f"unknown conference action {action}")
+        return self._post(f"/conferences/{conference_id}/{action}", request)
+
+    def dialog(self, dialog_id: str, action: str, request: control._Body) -> control.ActionResult:
+        """POST an action on a dialog this node bridges: `open`, `abandon`, `play`, `stop-play`, `hangup`."""
+        if action not in DIALOG_ACTIONS:
+            raise ValueError(f"unknown dialog action {action}")
+        return self._post(f"/dialogs/{dialog_id}/{action}", request)
+
+    def _post(self, path: str, request: control._Body) -> control.ActionResult:
         body = request.model_dump_json(exclude_none=True).encode()
-        return control.ActionResult.model_validate_json(
-            self._request("POST", f"/conferences/{conference_id}/{action}", body).content
-        )
+        return control.ActionResult.model_validate_json(self._request("POST", path, body).content)
 
     def hangup(self, call_id: str, error_code: str = "NORMAL_HANGUP") -> control.ActionResult:
         body = control.HangupRequest(errorCode=error_code).model_dump_json().encode()

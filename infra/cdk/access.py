@@ -26,6 +26,10 @@ if TYPE_CHECKING:
 API_HANDLER = "api_handler"  # Chalice's name for the function behind the REST API
 # Uploaded audio files: `chalicelib.files.repository` keys them `<accountId>/files/<fileId>.<wav|mp3>`.
 AUDIO_FILES = "*/files/*"
+# Recordings: `chalicelib.recordings.repository` keys them `recordings/<accountId>/<fileId>.<ext>`.
+RECORDINGS = "recordings/*"
+# Call Link logos and backgrounds: `chalicelib.call_link.repository` keys them `<accountId>/call-link/images/<id>`.
+CALL_LINK_IMAGES = "*/call-link/images/*"
 
 
 @dataclass(frozen=True)
@@ -50,7 +54,7 @@ ACCESS: dict[str, FunctionAccess] = {
         write_tables=tuple(spec.base_name for spec in TABLES),
         send_queues=(DELIVERY_QUEUE,),
         read_keys=True,
-        write_objects=(AUDIO_FILES,),
+        write_objects=(AUDIO_FILES, RECORDINGS, CALL_LINK_IMAGES),
     ),
     # Outbox stream -> matching subscriptions -> one message per subscription on the delivery queue.
     "fan_out_events": FunctionAccess(
@@ -81,13 +85,16 @@ ACCESS: dict[str, FunctionAccess] = {
 # reads its item (consistent GetItem on audio-files) and then its object. Application calls only name their calls
 # configuration (`start_application_call` does not read it), so calls-configurations and media-stream-configs stay
 # out of reach. Conferences it mixes are written like calls (`chalicelib.conferences.service`: the conference item,
-# its participants' legs and their events in one transaction).
+# its participants' legs and their events in one transaction), and so are the dialogs it bridges
+# (`chalicelib.dialogs.service`: the dialog item and its events; it reads the legs). What it records goes to the
+# bucket under `recordings/` (PutObject, in parts when large) and, with its events, to recording-files.
 MEDIA_NODE = FunctionAccess(
     read_tables=("audio-files",),
-    write_tables=("calls", "event-sequences", "conferences"),
+    write_tables=("calls", "event-sequences", "conferences", "dialogs", "recording-files"),
     write_only_tables=("outbox", "media-nodes"),
     read_keys=True,
     read_objects=(AUDIO_FILES,),
+    write_objects=(RECORDINGS,),
 )
 
 

@@ -35,6 +35,8 @@ async def serve() -> None:
         lambda: (len(node.calls or ()), len(node.presence)),
     )
     await registration.start()
+    if settings.recordings_dir and node.recordings is not None:
+        await node.recordings.recover()  # what a crashed predecessor left: stored, marked interrupted
     print(
         "SWITCHBOARD_MEDIA_READY " + json.dumps({"nodeId": settings.node_id, "url": settings.base_url(port)}),
         flush=True,

@@ -51,7 +51,8 @@ class ApplicationCall:
     wired: bool = False  # the leg's media is up and connected
     actions: CallActions | None = None
     wiring: asyncio.Future[None] | None = None
-    timer: asyncio.TimerHandle | None = None
+    timer: asyncio.TimerHandle | None = None  # the connect timeout while it rings, its maxDuration once answered
+    max_duration: int | None = None
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
 
@@ -74,9 +75,13 @@ class ApplicationCalls:
         self._base_url = base_url
         self._ticker = ticker
         self._calls: dict[str, ApplicationCall] = {}
+        # application transfers waiting for an answer: their timers, then the reports of their timeouts
+        self._transfer_timers: dict[str, asyncio.TimerHandle | asyncio.Future[None]] = {}
         # what a conference needs to hear: a call's media came up, a call ended (before its end is recorded)
         self.wired_hooks: list[Callable[[ApplicationCall], None]] = []
         self.ended_hooks: list[Callable[[ApplicationCall, str], Awaitable[None]]] = []
+        # what a dialog needs to hear: a call rang, got early media or was answered (called with its lock held)
+        self.state_hooks: list[Callable[[ApplicationCall], None]] = []
 
     def __len__(self) -> int:
         return len(self._calls)
@@ -98,7 +103,13 @@ class ApplicationCalls:
         if request.callId in self._calls:
             raise CallError("CALL_EXISTS", f"call {request.callId} is already on this node")
         call = ApplicationCall(
-            request.accountId, request.callId, False, request.callsConfigurationId, request.video, ringing=devices
+            request.accountId,
+            request.callId,
+            False,
+            request.callsConfigurationId,
+            request.video,
+            ringing=devices,
+            max_duration=request.maxDurationSeconds,
         )
         self._calls[call.call_id] = call
         async with call.lock:
@@ -114,7 +125,7 @@ class ApplicationCalls:
             )
             await asyncio.gather(*(device.send(incoming) for device in devices))
             await self._records.transition("ringing", call.account_id, call.call_id)
-            call.state = "RINGING"
+            self._entered(call, "RINGING")
             call.timer = asyncio.get_running_loop().call_later(
                 request.connectTimeoutSeconds, lambda: asyncio.ensure_future(self._timed_out(call))
             )
@@ -133,6 +144,7 @@ class ApplicationCalls:
             call.state = "ESTABLISHED"
             await session.send(sig.Established(callId=call_id))
             await self._open_media(call)
+            self._entered(call, "ESTABLISHED")
 
     async def decline(self, session: Session, call_id: str) -> None:
         call = self._call_for_device(session, call_id)
@@ -166,6 +178,7 @@ class ApplicationCalls:
             call.state = "RINGING"
             assert call.party is not None
             await call.party.send(sig.Ringing(callId=call_id))
+            self._entered(call, "RINGING")
 
     async def pre_answer(self, call_id: str) -> None:
         call = self._inbound(call_id)
@@ -175,6 +188,7 @@ class ApplicationCalls:
             await self._records.transition("pre_establish", call.account_id, call_id)
             call.state = "PRE_ESTABLISHED"
             await self._open_media(call)
+            self._entered(call, "PRE_ESTABLISHED")
 
     async def answer(self, call_id: str) -> None:
         call = self._inbound(call_id)
@@ -187,6 +201,7 @@ class ApplicationCalls:
             await call.party.send(sig.Established(callId=call_id))
             if call.media is None:
                 await self._open_media(call)
+            self._entered(call, "ESTABLISHED")
 
     # --- actions (the party hears them; its digits are detected) -------------------------------------------
 
@@ -218,6 +233,32 @@ class ApplicationCalls:
 
     async def stop_media_stream(self, call_id: str) -> None:
         await self._actions_of(call_id).stop_media_stream()
+
+    def time_transfer(self, call_id: str, request: control.ApplicationTransferTimerRequest) -> None:
+        """Report the call's application transfer timed out when its timeout passes; the control plane leaves an
+        answered transfer alone. The timer outlives the call: a transfer nobody answered still fails."""
+        self.call_of(request.accountId, call_id)  # UNKNOWN_CALL unless the call is live here
+        transfer_id = request.transferId
+
+        def fire() -> None:
+            report = asyncio.ensure_future(self._transfer_timed_out(request.accountId, call_id, transfer_id))
+            self._transfer_timers[transfer_id] = report
+            report.add_done_callback(lambda _: self._transfer_timers.pop(transfer_id, None))
+
+        self._transfer_timers[transfer_id] = asyncio.get_running_loop().call_later(request.timeoutSeconds, fire)
+
+    async def _transfer_timed_out(self, account_id: str, call_id: str, transfer_id: str) -> None:
+        try:
+            await self._records.transfer_timed_out(account_id, call_id, transfer_id)
+        except Exception:
+            log.exception("could not record the timeout of transfer %s of call %s", transfer_id, call_id)
+
+    async def broadcast_text(self, call_id: str, text: str) -> None:
+        """Text from the application (`broadcast-webrtc-text`) to the call's SDK session."""
+        call = self._calls.get(call_id)
+        if call is None or call.party is None or call.state == "ENDED":
+            raise CallError("UNKNOWN_CALL", f"no call {call_id} with an SDK session on this node")
+        await call.party.send(sig.BroadcastText(callId=call_id, text=text))
 
     def _actions_of(self, call_id: str) -> CallActions:
         call = self._calls.get(call_id)
@@ -364,6 +405,19 @@ class ApplicationCalls:
         self._ticker.add(graph)
         for hook in self.wired_hooks:
             hook(call)
+
+    def _entered(self, call: ApplicationCall, state: str) -> None:
+        call.state = state
+        if state == "ESTABLISHED" and call.max_duration is not None:
+            self._cancel_timer(call)
+            call.timer = asyncio.get_running_loop().call_later(
+                call.max_duration, lambda: asyncio.ensure_future(self.end_call(call.call_id, "NORMAL_HANGUP"))
+            )
+        for hook in self.state_hooks:
+            try:
+                hook(call)
+            except Exception:
+                log.exception("a state hook failed for %s", call.call_id)
 
     def _cancel_timer(self, call: ApplicationCall) -> None:
         if call.timer is not None:

@@ -84,12 +84,25 @@ class CallRecords:
 
         await asyncio.to_thread(getattr(service, name), account_id, call_id, *args)
 
+    async def transfer_timed_out(self, account_id: str, call_id: str, transfer_id: str) -> None:
+        """An application transfer's timeout passed (`chalicelib.calls.transfers`: FAILED unless answered)."""
+        from chalicelib.calls import transfers
+
+        await asyncio.to_thread(transfers.time_out, account_id, call_id, transfer_id)
+
     async def conference(self, name: str, account_id: str, conference_id: str, *args: Any, **kwargs: Any) -> None:
         """What happened in a conference this node mixes (`chalicelib.conferences.service`: joined, left,
         media_changed, talking, action_event)."""
         from chalicelib.conferences import service
 
         await asyncio.to_thread(getattr(service, name), account_id, conference_id, *args, **kwargs)
+
+    async def dialog(self, name: str, account_id: str, dialog_id: str, *args: Any, **kwargs: Any) -> None:
+        """What happened in a dialog this node bridges (`chalicelib.dialogs.service`: pre_established, established,
+        ended, action_event)."""
+        from chalicelib.dialogs import service
+
+        await asyncio.to_thread(getattr(service, name), account_id, dialog_id, *args, **kwargs)
 
 
 @dataclass

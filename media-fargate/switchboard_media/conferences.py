@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -47,6 +48,7 @@ class NodeConference:
     joined: set[str] = field(default_factory=set)
     announced: set[str] = field(default_factory=set)  # joined and recorded so: talking events may follow
     waiting: dict[str, dict[str, object]] = field(default_factory=dict)  # call id -> member options, not up yet
+    timer: asyncio.TimerHandle | None = None  # its maxDuration
 
 
 class Conferences:
@@ -69,14 +71,14 @@ class Conferences:
 
     async def join(self, conference_id: str, request: control.ConferenceJoinRequest) -> None:
         call = self._applications.call_of(request.accountId, request.callId)
-        conference = self._conference(request.accountId, conference_id)
+        conference = self._conference(request.accountId, conference_id, request.endsAt)
         if call.home is not None and call.home is not conference.graph:
             raise CallError("WRONG_STATE", f"call {call.call_id} is in another conference")
         await self._admit(conference, call, {"muted": request.muted, "deaf": request.deaf})
 
-    def expect(self, account_id: str, conference_id: str, call_id: str) -> None:
+    def expect(self, account_id: str, conference_id: str, call_id: str, ends_at: float | None = None) -> None:
         """A call being dialed to join the conference: it joins once answered (see `_wired`)."""
-        self._conference(account_id, conference_id).waiting[call_id] = {"muted": False, "deaf": False}
+        self._conference(account_id, conference_id, ends_at).waiting[call_id] = {"muted": False, "deaf": False}
 
     def forget(self, conference_id: str, call_id: str) -> None:
         """The expected call could not be dialed (the control plane records that itself)."""
@@ -187,15 +189,25 @@ class Conferences:
 
     # --- internals -------------------------------------------------------------------------------------------
 
-    def _conference(self, account_id: str, conference_id: str) -> NodeConference:
+    def _conference(self, account_id: str, conference_id: str, ends_at: float | None = None) -> NodeConference:
         conference = self._conferences.get(conference_id)
         if conference is None:
             graph = AudioGraph(on_talking=lambda call_id, talking: self._talking(conference_id, call_id, talking))
             conference = self._conferences[conference_id] = NodeConference(account_id, conference_id, graph)
             self._ticker.add(graph)
+            if ends_at is not None:  # its maxDuration: everyone is hung up then
+                hangup = control.ConferenceRequest(accountId=account_id)
+                conference.timer = asyncio.get_running_loop().call_later(
+                    max(0.0, ends_at - time.time()), lambda: self._spawn(self.hangup(conference_id, hangup))
+                )
         elif conference.account_id != account_id:
             raise CallError("UNKNOWN_CALL", f"no conference {conference_id} on this node")
         return conference
+
+    def graph_of(self, account_id: str, conference_id: str) -> AudioGraph | None:
+        """The mix of the account's conference on this node (None when it has none): where a recorder joins."""
+        conference = self._conferences.get(conference_id)
+        return conference.graph if conference is not None and conference.account_id == account_id else None
 
     def _of(self, account_id: str, conference_id: str) -> NodeConference:
         conference = self._conferences.get(conference_id)
@@ -206,6 +218,8 @@ class Conferences:
     def _close(self, conference: NodeConference) -> None:
         """Nobody is left: stop what plays (it reports), and stop ticking once the last moves are done."""
         self._conferences.pop(conference.conference_id, None)
+        if conference.timer is not None:
+            conference.timer.cancel()
         if conference.actions is not None:
             self._spawn(conference.actions.close())
         conference.graph.call_after_tick(lambda: self._ticker.discard(conference.graph))

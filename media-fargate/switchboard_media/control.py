@@ -13,6 +13,7 @@ from chalicelib.contract import control
 from switchboard_media.calls import CallError
 
 if TYPE_CHECKING:
+    from switchboard_media.recording import Recordings
     from switchboard_media.session import Managers
 
 NOT_FOUND_CODES = {"UNKNOWN_CALL", "DESTINATION_NOT_FOUND"}
@@ -30,11 +31,16 @@ def _done() -> web.Response:
 
 class ControlApi:
     def __init__(
-        self, key: bytes, managers: Callable[[], Managers | None], status: Callable[[], control.NodeStatus]
+        self,
+        key: bytes,
+        managers: Callable[[], Managers | None],
+        status: Callable[[], control.NodeStatus],
+        recordings: Callable[[], Recordings | None] | None = None,
     ) -> None:
         self._key = key
         self._managers = managers
         self._status = status
+        self._recordings = recordings
 
     def add_routes(self, app: web.Application) -> None:
         prefix = control.CONTROL_PREFIX
@@ -49,8 +55,14 @@ class ControlApi:
         app.router.add_post(f"{prefix}/calls/{{call_id}}/send-dtmf", self._signed(self.send_dtmf))
         app.router.add_post(f"{prefix}/calls/{{call_id}}/start-media-stream", self._signed(self.start_media_stream))
         app.router.add_post(f"{prefix}/calls/{{call_id}}/stop-media-stream", self._signed(self.stop_media_stream))
+        app.router.add_post(f"{prefix}/calls/{{call_id}}/application-transfer", self._signed(self.application_transfer))
+        app.router.add_post(f"{prefix}/calls/{{call_id}}/broadcast-text", self._signed(self.broadcast_text))
         for action in ("join", "leave", "update", "play", "stop-play", "hangup"):
             app.router.add_post(f"{prefix}/conferences/{{conference_id}}/{action}", self._signed(self.conference))
+        for action in ("start", "stop"):
+            app.router.add_post(f"{prefix}/recordings/{action}", self._signed(self.recording))
+        for action in ("open", "abandon", "play", "stop-play", "hangup"):
+            app.router.add_post(f"{prefix}/dialogs/{{dialog_id}}/{action}", self._signed(self.dialog))
 
     def _signed(
         self, handler: Callable[[web.Request, bytes, Managers], Awaitable[web.Response]]
@@ -80,7 +92,7 @@ class ControlApi:
     async def dial(self, request: web.Request, body: bytes, managers: Managers) -> web.Response:
         dial = control.DialRequest.model_validate_json(body or b"{}")
         if dial.conferenceId:  # expected before it rings, so an answer can never come first
-            managers.conferences.expect(dial.accountId, dial.conferenceId, dial.callId)
+            managers.conferences.expect(dial.accountId, dial.conferenceId, dial.callId, dial.conferenceEndsAt)
         try:
             await managers.applications.dial(dial)
         except CallError:
@@ -102,6 +114,21 @@ class ControlApi:
         else:
             handler = {"leave": conferences.leave, "stop-play": conferences.stop_play, "hangup": conferences.hangup}
             await handler[action](conference_id, control.ConferenceRequest.model_validate_json(data))
+        return _done()
+
+    async def dialog(self, request: web.Request, body: bytes, managers: Managers) -> web.Response:
+        dialog_id = request.match_info["dialog_id"]
+        action = request.path.rsplit("/", 1)[1]
+        dialogs, data = managers.dialogs, body or b"{}"
+        if action == "open":
+            await dialogs.open(dialog_id, control.DialogOpenRequest.model_validate_json(data))
+        elif action == "abandon":
+            await dialogs.abandon(dialog_id, control.DialogAbandonRequest.model_validate_json(data))
+        elif action == "play":
+            await dialogs.play(dialog_id, control.DialogPlayRequest.model_validate_json(data))
+        else:
+            handler = {"stop-play": dialogs.stop_play, "hangup": dialogs.hangup}
+            await handler[action](dialog_id, control.DialogRequest.model_validate_json(data))
         return _done()
 
     async def hangup(self, request: web.Request, body: bytes, managers: Managers) -> web.Response:
@@ -148,4 +175,24 @@ class ControlApi:
 
     async def stop_media_stream(self, request: web.Request, body: bytes, managers: Managers) -> web.Response:
         await managers.applications.stop_media_stream(request.match_info["call_id"])
+        return _done()
+
+    async def application_transfer(self, request: web.Request, body: bytes, managers: Managers) -> web.Response:
+        timer = control.ApplicationTransferTimerRequest.model_validate_json(body or b"{}")
+        managers.applications.time_transfer(request.match_info["call_id"], timer)
+        return _done()
+
+    async def broadcast_text(self, request: web.Request, body: bytes, managers: Managers) -> web.Response:
+        broadcast = control.BroadcastTextRequest.model_validate_json(body or b"{}")
+        await managers.applications.broadcast_text(request.match_info["call_id"], broadcast.text)
+        return _done()
+
+    async def recording(self, request: web.Request, body: bytes, managers: Managers) -> web.Response:
+        recordings = self._recordings() if self._recordings is not None else None
+        if recordings is None:
+            return web.json_response({"error": "NOT_READY"}, status=503)
+        if request.path.endswith("/start"):
+            await recordings.start(control.StartRecordingRequest.model_validate_json(body or b"{}"))
+        else:
+            await recordings.stop(control.StopRecordingRequest.model_validate_json(body or b"{}"))
         return _done()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import tempfile
+from pathlib import Path
 from typing import Any
 
 from aiohttp import web
@@ -13,8 +15,10 @@ from switchboard_media.applications import ApplicationCalls
 from switchboard_media.calls import CallError, CallManager, CallRecords
 from switchboard_media.conferences import Conferences
 from switchboard_media.control import ControlApi
+from switchboard_media.dialogs import Dialogs
 from switchboard_media.engine.ticker import Ticker
 from switchboard_media.presence import Presence
+from switchboard_media.recording import Recordings, RecordingStore
 from switchboard_media.rooms import RoomManager
 from switchboard_media.settings import NodeSettings
 from switchboard_media.tickets import Tickets
@@ -40,6 +44,12 @@ async def whip_cors(request: web.Request, handler: Any) -> web.StreamResponse:
     return response
 
 
+def recordings_directory(settings: NodeSettings) -> Path:
+    if settings.recordings_dir:
+        return Path(settings.recordings_dir)
+    return Path(tempfile.gettempdir()) / "switchboard-recordings" / settings.node_id
+
+
 class Node:
     def __init__(
         self,
@@ -47,6 +57,7 @@ class Node:
         token_key: bytes,
         records: CallRecords | None = None,
         control_key: bytes | None = None,
+        recording_store: RecordingStore | None = None,
     ) -> None:
         self.settings = settings
         self.token_key = token_key
@@ -57,7 +68,10 @@ class Node:
         self.calls: CallManager | None = None
         self.applications: ApplicationCalls | None = None
         self.conferences: Conferences | None = None
+        self.dialogs: Dialogs | None = None
         self.rooms: RoomManager | None = None
+        self.recordings: Recordings | None = None
+        self.recording_store = recording_store or RecordingStore(settings.node_id)
         self.ticker = Ticker()
         self.draining = False
 
@@ -69,15 +83,23 @@ class Node:
             self.settings, self.presence, self.tickets, self.records, base_url, self.ticker, speech
         )
         self.conferences = Conferences(self.applications, self.records, self.ticker, speech)
+        self.dialogs = Dialogs(self.applications, self.records, self.ticker, speech)
+        self.recordings = Recordings(
+            self.calls, self.applications, self.conferences, self.recording_store, recordings_directory(self.settings)
+        )
 
     async def shutdown(self) -> None:
         """End every call and room seat with proper events, then stop the media clock."""
+        if self.recordings is not None:
+            await self.recordings.shutdown()  # stored as far as they got, marked interrupted
         if self.calls is not None:
             await self.calls.shutdown()
         if self.applications is not None:
             await self.applications.shutdown()  # the conferences' calls end with them
         if self.conferences is not None:
             await self.conferences.shutdown()
+        if self.dialogs is not None:
+            await self.dialogs.shutdown()
         if self.rooms is not None:
             await self.rooms.shutdown()
         await self.ticker.stop()
@@ -127,9 +149,15 @@ class Node:
         )
 
     def _managers(self) -> session.Managers | None:
-        if self.calls is None or self.rooms is None or self.applications is None or self.conferences is None:
+        if (
+            self.calls is None
+            or self.rooms is None
+            or self.applications is None
+            or self.conferences is None
+            or self.dialogs is None
+        ):
             return None
-        return session.Managers(self.calls, self.rooms, self.applications, self.conferences)
+        return session.Managers(self.calls, self.rooms, self.applications, self.conferences, self.dialogs)
 
     def application(self) -> web.Application:
         app = web.Application(client_max_size=MAX_SDP_BYTES, middlewares=[whip_cors])
@@ -138,5 +166,5 @@ class Node:
         app.router.add_post("/whip/{leg_id}", self.whip)
         app.router.add_route("OPTIONS", "/whip/{leg_id}", self.whip)  # answered by whip_cors
         if self.control_key is not None:
-            ControlApi(self.control_key, self._managers, self.status).add_routes(app)
+            ControlApi(self.control_key, self._managers, self.status, lambda: self.recordings).add_routes(app)
         return app

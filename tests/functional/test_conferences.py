@@ -12,8 +12,6 @@ import pytest
 
 from chalicelib.calls import establish, start_outbound_call
 from chalicelib.calls.service import get_call, to_infobip
-from chalicelib.calls_configurations import service as configurations
-from chalicelib.calls_configurations.schemas import CallsConfigurationCreateRequest
 from chalicelib.conferences import service
 from chalicelib.conferences.schemas import MAX_PARTICIPANTS
 from chalicelib.core.errors import Conflict
@@ -37,12 +35,6 @@ def answered(account_id: str, identity: str, configuration: str = "conf-app") ->
     leg = start_outbound_call(account_id, identity, configuration)
     establish(account_id, leg.call_id)
     return leg.call_id
-
-
-@pytest.fixture
-def configuration(account) -> str:
-    configurations.create_configuration(account.account_id, CallsConfigurationCreateRequest(id="conf-app", name="C"))
-    return "conf-app"
 
 
 def send(client, method: str, path: str, headers: dict[str, str], body: Any):

@@ -68,7 +68,16 @@ def test_the_task_role_writes_only_the_call_and_conference_tables_and_reads_only
     task_role = _one(template, "AWS::ECS::TaskDefinition")[1]["TaskRoleArn"]["Fn::GetAtt"][0]
     statements = _role_statements(template, task_role)
     resources = [json.dumps(statement["Resource"], sort_keys=True) for statement in statements]
-    bases = ("calls", "conferences", "event-sequences", "outbox", "media-nodes", "audio-files")
+    bases = (
+        "calls",
+        "conferences",
+        "dialogs",
+        "event-sequences",
+        "outbox",
+        "media-nodes",
+        "audio-files",
+        "recording-files",
+    )
     tables = {base: _table_id(template, base) for base in bases}
     for base, logical in tables.items():
         assert any(logical in resource for resource in resources), base
@@ -95,9 +104,17 @@ def test_the_task_role_writes_only_the_call_and_conference_tables_and_reads_only
         for action in statement["Action"]
     }
     assert "dynamodb:GetItem" in audio_actions and not {"dynamodb:PutItem", "dynamodb:DeleteItem"} & audio_actions
-    (objects,) = [statement for statement in statements if "s3:" in json.dumps(statement["Action"])]
-    assert objects["Action"] == "s3:GetObject"
-    assert objects["Resource"] == {"Fn::Join": ["", [{"Fn::GetAtt": [_bucket_id(template), "Arn"]}, "/*/files/*"]]}
+    # and recordings are stored under their own prefix
+    objects = {
+        json.dumps(statement["Resource"]): statement["Action"]
+        for statement in statements
+        if "s3:" in json.dumps(statement["Action"])
+    }
+    bucket = {"Fn::GetAtt": [_bucket_id(template), "Arn"]}
+    assert objects == {
+        json.dumps({"Fn::Join": ["", [bucket, "/*/files/*"]]}): "s3:GetObject",
+        json.dumps({"Fn::Join": ["", [bucket, "/recordings/*"]]}): ["s3:PutObject", "s3:GetObject", "s3:DeleteObject"],
+    }
     # the one "*" resource is PutMetricData, held to the load metric's namespace
     (star,) = [statement for statement in statements if statement["Resource"] == "*"]
     assert star["Action"] == "cloudwatch:PutMetricData"

@@ -221,10 +221,13 @@ def test_every_function_names_the_media_bucket(template):
         assert properties["Environment"]["Variables"]["SWITCHBOARD_BUCKET"] == {"Ref": _bucket(template)}
 
 
-def test_the_api_puts_reads_and_deletes_only_audio_file_objects(template):
+def test_the_api_puts_reads_and_deletes_only_audio_files_recordings_and_call_link_images(template):
     (objects,) = _object_statements(template, "APIHandler")
     assert objects["Action"] == ["s3:PutObject", "s3:GetObject", "s3:DeleteObject"]
-    assert objects["Resource"] == {"Fn::Join": ["", [{"Fn::GetAtt": [_bucket(template), "Arn"]}, "/*/files/*"]]}
+    arn = {"Fn::GetAtt": [_bucket(template), "Arn"]}
+    assert objects["Resource"] == [
+        {"Fn::Join": ["", [arn, f"/{prefix}"]]} for prefix in ("*/files/*", "recordings/*", "*/call-link/images/*")
+    ]
     # the consumers never touch the bucket
     assert all(_object_statements(template, consumer) == [] for consumer in CONSUMERS)
     # the API reaches the new tables (audio files, calls and media-stream configurations)

@@ -18,6 +18,7 @@ from infobip_api_client.models import (
     CallsAnswerRequest,
     CallsConference,
     CallsConferenceAndCall,
+    CallsConferenceBroadcastWebrtcTextRequest,
     CallsConferenceLog,
     CallsConferencePage,
     CallsConferenceRequest,
@@ -98,7 +99,9 @@ async def answered(stack, calls: CallsApi, receiver: Receiver, configuration: st
 
 
 def hears(sink: AudioSink, frequency: float) -> float:
-    return band_energy(sink.samples[-28800:], frequency)
+    """The energy at `frequency` in the last 0.6 s the sink received (none before its first 0.1 s)."""
+    heard = sink.samples[-28800:]
+    return band_energy(heard, frequency) if len(heard) >= 4800 else 0.0
 
 
 def _assert(condition: bool) -> None:
@@ -155,6 +158,12 @@ async def test_a_four_party_conference_with_mute_removal_say_and_hangup(stack, c
         assert removed["conferenceId"] == conference.id
         await eventually(lambda: _assert(hears(sinks["cat"], TONES["dan"]) < hears(sinks["cat"], TONES["ben"]) / 20))
         assert (await off_loop(calls.get_call, sdk["dan"].id)).state.value == "ESTABLISHED"  # still up
+
+        text = CallsConferenceBroadcastWebrtcTextRequest(text="Five minutes left.")
+        await off_loop(calls.conference_broadcast_webrtc_text, conference.id, text)
+        for name in ("ann", "ben", "cat"):  # the participants now; dan was removed
+            assert (await asyncio.wait_for(sdk[name].broadcasts.get(), 5)).text == "Five minutes left."
+        assert sdk["dan"].broadcasts.empty()
 
         say = CallsConferenceSayRequest(text="The meeting is ending now.", language=CallsLanguage.EN)
         assert (await off_loop(calls.conference_say_text, conference.id, say)).status.value == "PENDING"

@@ -38,6 +38,7 @@ class FakeRecords(CallRecords):
     legs: dict[str, str] = field(default_factory=dict)  # leg id -> identity
     events: list[tuple[str, str, dict[str, object]]] = field(default_factory=list)  # actions' events
     conferences: list[tuple[str, str, tuple[object, ...]]] = field(default_factory=list)  # (report, conference, args)
+    dialogs: list[tuple[str, str, tuple[object, ...]]] = field(default_factory=list)  # (report, dialog, args)
 
     async def start(self, account_id, caller, callee_identity, video, node_id):
         caller_leg, callee_leg = f"leg-{uuid.uuid4().hex[:8]}", f"leg-{uuid.uuid4().hex[:8]}"
@@ -59,6 +60,12 @@ class FakeRecords(CallRecords):
 
     async def conference(self, name, account_id, conference_id, *args, **kwargs):
         self.conferences.append((name, conference_id, (*args, *kwargs.values())))
+
+    async def dialog(self, name, account_id, dialog_id, *args, **kwargs):
+        self.dialogs.append((name, dialog_id, (*args, *kwargs.values())))
+
+    def of_dialog(self, dialog_id: str) -> list[tuple[object, ...]]:
+        return [(report, *args) for report, dialog, args in self.dialogs if dialog == dialog_id]
 
     def of_conference(self, conference_id: str, name: str) -> list[tuple[object, ...]]:
         return [args for report, conference, args in self.conferences if (report, conference) == (name, conference_id)]
