@@ -9,13 +9,11 @@ destination's caller lease only when free (or expired, or already this session's
 from __future__ import annotations
 
 from datetime import datetime
-from functools import lru_cache
 from typing import Any
 
-import boto3
 from pynamodb.exceptions import DeleteError, DoesNotExist, PutError, UpdateError
 
-from chalicelib.core.settings import get_settings
+from chalicelib.core import objects
 from chalicelib.db.base import transaction
 from chalicelib.db.models import CallLink, CallLinkConfig, CallLinkImage, CallLinkSession, CallLinkSubdomain
 
@@ -79,35 +77,20 @@ def delete_config(item: CallLinkConfig) -> bool:
 # --- images ---------------------------------------------------------------------------------------------
 
 
-@lru_cache(maxsize=1)
-def _s3() -> Any:
-    return boto3.client("s3")
-
-
-def _bucket() -> str:
-    bucket = get_settings().bucket
-    if not bucket:
-        raise RuntimeError("no media bucket configured: set SWITCHBOARD_BUCKET")
-    return bucket
-
-
 def image_key(account_id: str, image_id: str, image_format: str) -> str:
     return f"{account_id}/call-link/images/{image_id}.{'png' if image_format == 'PNG' else 'jpg'}"
 
 
 def put_image_object(key: str, data: bytes, image_format: str) -> None:
-    _s3().put_object(
-        Bucket=_bucket(), Key=key, Body=data, ContentType=CONTENT_TYPES[image_format], ServerSideEncryption="AES256"
-    )
+    objects.put(key, data, CONTENT_TYPES[image_format])
 
 
 def read_image_object(key: str) -> bytes:
-    body: bytes = _s3().get_object(Bucket=_bucket(), Key=key)["Body"].read()
-    return body
+    return objects.read(key)
 
 
 def delete_image_object(key: str) -> None:
-    _s3().delete_object(Bucket=_bucket(), Key=key)
+    objects.delete(key)
 
 
 def create_image(item: CallLinkImage) -> None:

@@ -6,28 +6,12 @@ the bucket's default. Every read names the account, so no code path can reach an
 
 from __future__ import annotations
 
-from functools import lru_cache
-from typing import Any
-
-import boto3
 from pynamodb.exceptions import DeleteError, DoesNotExist
 
-from chalicelib.core.settings import get_settings
+from chalicelib.core import objects
 from chalicelib.db.models import AudioFile
 
 CONTENT_TYPES = {"WAV": "audio/wav", "MP3": "audio/mpeg"}
-
-
-@lru_cache(maxsize=1)
-def _s3() -> Any:
-    return boto3.client("s3")
-
-
-def _bucket() -> str:
-    bucket = get_settings().bucket
-    if not bucket:
-        raise RuntimeError("no media bucket configured: set SWITCHBOARD_BUCKET")
-    return bucket
 
 
 def object_key(account_id: str, file_id: str, file_format: str) -> str:
@@ -35,18 +19,15 @@ def object_key(account_id: str, file_id: str, file_format: str) -> str:
 
 
 def put_object(key: str, data: bytes, file_format: str) -> None:
-    _s3().put_object(
-        Bucket=_bucket(), Key=key, Body=data, ContentType=CONTENT_TYPES[file_format], ServerSideEncryption="AES256"
-    )
+    objects.put(key, data, CONTENT_TYPES[file_format])
 
 
 def read_object(key: str) -> bytes:
-    body: bytes = _s3().get_object(Bucket=_bucket(), Key=key)["Body"].read()
-    return body
+    return objects.read(key)
 
 
 def delete_object(key: str) -> None:
-    _s3().delete_object(Bucket=_bucket(), Key=key)
+    objects.delete(key)
 
 
 def create(record: AudioFile) -> None:

@@ -8,32 +8,17 @@ large files go up in parts (boto3's managed transfer: multipart above `MULTIPART
 from __future__ import annotations
 
 from collections.abc import Iterator
-from functools import lru_cache
 from pathlib import Path
-from typing import Any
 
-import boto3
 from boto3.s3.transfer import TransferConfig
 from pynamodb.exceptions import DoesNotExist
 
-from chalicelib.core.settings import get_settings
+from chalicelib.core import objects
 from chalicelib.db.models import RecordingFile
 
 CONTENT_TYPES = {"WAV": "audio/wav", "MP4": "video/mp4", "MP3": "audio/mpeg"}
 MULTIPART_THRESHOLD = 8 * 1024 * 1024
 PART_BYTES = 8 * 1024 * 1024
-
-
-@lru_cache(maxsize=1)
-def _s3() -> Any:
-    return boto3.client("s3")
-
-
-def _bucket() -> str:
-    bucket = get_settings().bucket
-    if not bucket:
-        raise RuntimeError("no media bucket configured: set SWITCHBOARD_BUCKET")
-    return bucket
 
 
 def object_key(account_id: str, file_id: str, file_format: str) -> str:
@@ -43,9 +28,9 @@ def object_key(account_id: str, file_id: str, file_format: str) -> str:
 def upload(path: Path, key: str, file_format: str) -> None:
     """Store a local file (in parts when large), encrypted at rest."""
     config = TransferConfig(multipart_threshold=MULTIPART_THRESHOLD, multipart_chunksize=PART_BYTES, use_threads=False)
-    _s3().upload_file(
+    objects.s3().upload_file(
         str(path),
-        _bucket(),
+        objects.bucket(),
         key,
         ExtraArgs={"ContentType": CONTENT_TYPES[file_format], "ServerSideEncryption": "AES256"},
         Config=config,
@@ -54,28 +39,30 @@ def upload(path: Path, key: str, file_format: str) -> None:
 
 def object_size(key: str) -> int | None:
     try:
-        return int(_s3().head_object(Bucket=_bucket(), Key=key)["ContentLength"])
-    except _s3().exceptions.ClientError:
+        return int(objects.s3().head_object(Bucket=objects.bucket(), Key=key)["ContentLength"])
+    except objects.s3().exceptions.ClientError:
         return None
 
 
 def read_range(key: str, start: int, end: int) -> bytes:
     """Bytes `start`..`end` (inclusive) of the object."""
-    body: bytes = _s3().get_object(Bucket=_bucket(), Key=key, Range=f"bytes={start}-{end}")["Body"].read()
+    body: bytes = objects.s3().get_object(Bucket=objects.bucket(), Key=key, Range=f"bytes={start}-{end}")["Body"].read()
     return body
 
 
 def download(key: str, path: Path) -> None:
-    _s3().download_file(_bucket(), key, str(path))
+    objects.s3().download_file(objects.bucket(), key, str(path))
 
 
 def presigned_url(key: str, seconds: int = 300) -> str:
-    url: str = _s3().generate_presigned_url("get_object", Params={"Bucket": _bucket(), "Key": key}, ExpiresIn=seconds)
+    url: str = objects.s3().generate_presigned_url(
+        "get_object", Params={"Bucket": objects.bucket(), "Key": key}, ExpiresIn=seconds
+    )
     return url
 
 
 def delete_object(key: str) -> None:
-    _s3().delete_object(Bucket=_bucket(), Key=key)
+    objects.s3().delete_object(Bucket=objects.bucket(), Key=key)
 
 
 def save(item: RecordingFile) -> None:
