@@ -65,7 +65,12 @@ def api_gateway_stage(stage: str) -> str:
 
 @contextlib.contextmanager
 def _packaging_environment(region: str) -> Iterator[None]:
-    previous_dir, previous_region = os.getcwd(), os.environ.get("AWS_DEFAULT_REGION")
+    """Chalice imports the app to package it, with the stage's environment variables set in this process: the whole
+    environment is put back afterwards, and settings read meanwhile are forgotten, so a synth in a process that also
+    runs the app (tests) never leaves it pointed at another stage's tables."""
+    from chalicelib.core.settings import reset_settings_cache
+
+    previous_dir, previous_environment = os.getcwd(), dict(os.environ)
     with tempfile.TemporaryDirectory(prefix="chalice-") as workdir:
         os.chdir(workdir)
         os.environ["AWS_DEFAULT_REGION"] = region
@@ -73,10 +78,9 @@ def _packaging_environment(region: str) -> Iterator[None]:
             yield
         finally:
             os.chdir(previous_dir)
-            if previous_region is None:
-                os.environ.pop("AWS_DEFAULT_REGION", None)
-            else:
-                os.environ["AWS_DEFAULT_REGION"] = previous_region
+            os.environ.clear()
+            os.environ.update(previous_environment)
+            reset_settings_cache()
 
 
 class ControlPlane(Construct):

@@ -132,7 +132,9 @@ async def test_a_slot_added_mid_stream_starts_at_the_next_keyframe_and_asks_for_
 
 
 def seat_media(slots: int) -> Any:
-    return SimpleNamespace(video_in=FakeTap(), video_slots={str(2 + n): FakeStream() for n in range(slots)})
+    return SimpleNamespace(
+        video_in=FakeTap(), screen_in=None, video_slots={str(2 + n): FakeStream() for n in range(slots)}
+    )
 
 
 @pytest.mark.asyncio
