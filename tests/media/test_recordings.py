@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import io
 import wave
+from dataclasses import dataclass
 
 import boto3
 import numpy as np
@@ -31,14 +32,28 @@ async def recording(url: str, action: str, scope: str, scope_id: str, **options:
     await asyncio.to_thread(RecordingClient(url, key=CONTROL_KEY).recording, action, body)
 
 
-async def timed(url: str, scope: str, scope_id: str, seconds: float, **options: object) -> float:
-    """Record for about `seconds`; the time between the node taking the start and the stop."""
+@dataclass(frozen=True)
+class Recorded:
+    """How long the node recorded, bounded by what the test saw: at least from the start's reply to the stop's
+    request, at most from the start's request to the stop's reply (a busy machine answers slowly)."""
+
+    shortest: float
+    longest: float
+
+    def holds(self, seconds: float, tolerance: float = TOLERANCE_SECONDS) -> bool:
+        return self.shortest - tolerance <= seconds <= self.longest + tolerance
+
+
+async def timed(url: str, scope: str, scope_id: str, seconds: float, **options: object) -> Recorded:
+    """Record for about `seconds`."""
     loop = asyncio.get_running_loop()
+    asked = loop.time()
     await recording(url, "start", scope, scope_id, **options)
     started = loop.time()
     await asyncio.sleep(seconds)
+    stopping = loop.time()
     await recording(url, "stop", scope, scope_id)
-    return loop.time() - started
+    return Recorded(stopping - started, loop.time() - asked)
 
 
 async def settled_files(scope: str, scope_id: str, count: int, timeout: float = 30.0) -> list:
@@ -89,8 +104,8 @@ async def test_a_call_recorded_per_participant_and_composed_holds_each_tone(embe
     for leg, tone in ((call.id, 1000), (incoming.id, 2000)):
         samples = stored_audio(by_party[leg])
         assert abs(dominant_frequency(middle(samples)) - tone) < 20, leg
-        assert abs(len(samples) / 48000 - recorded) < TOLERANCE_SECONDS
-        assert abs(by_party[leg].duration - recorded) <= 1  # whole seconds on the record
+        assert recorded.holds(len(samples) / 48000), (len(samples), recorded)
+        assert recorded.holds(by_party[leg].duration, 1.0)  # whole seconds on the record
 
     recorded = await timed(url, "CALL", call.id, 2.0, composition=True)
     files = await settled_files("CALL", call.id, 3)
@@ -100,7 +115,7 @@ async def test_a_call_recorded_per_participant_and_composed_holds_each_tone(embe
     both = middle(samples)
     assert band_energy(both, 1000) > 1e5 and band_energy(both, 2000) > 1e5
     assert band_energy(both, 1000) > 20 * band_energy(both, 1500)
-    assert abs(len(samples) / 48000 - recorded) < TOLERANCE_SECONDS
+    assert recorded.holds(len(samples) / 48000), (len(samples), recorded)
     await call.hangup()
 
 
@@ -120,7 +135,7 @@ async def test_a_conference_recorded_per_participant_and_composed(embedded_aws, 
             assert item.custom_data.as_dict() == {"k": "v"} and not item.composed
             samples = stored_audio(item)
             assert abs(dominant_frequency(middle(samples)) - tone) < 20, name
-            assert abs(len(samples) / 48000 - recorded) < TOLERANCE_SECONDS
+            assert recorded.holds(len(samples) / 48000), (len(samples), recorded)
 
         recorded = await timed(url, "CONFERENCE", "rec-conf", 2.0, composition=True)
         files = await settled_files("CONFERENCE", "rec-conf", 4)
@@ -129,7 +144,7 @@ async def test_a_conference_recorded_per_participant_and_composed(embedded_aws, 
         mix = middle(samples)
         for tone in tones.values():
             assert band_energy(mix, tone) > 1e5, tone
-        assert abs(len(samples) / 48000 - recorded) < TOLERANCE_SECONDS
+        assert recorded.holds(len(samples) / 48000), (len(samples), recorded)
     finally:
         for client in clients.values():
             await client.close()
