@@ -108,7 +108,7 @@ def create(account_id: str, request: DialogRequest) -> dict[str, Any]:
         abandon = control.DialogAbandonRequest(accountId=account_id, errorCode=placed.error_code or "UNKNOWN")
         try:
             node_client(record.node_id, "dialog").dialog(record.dialog_id, "abandon", abandon)
-        except (MediaNodeError, OSError, Conflict):
+        except (MediaNodeError, OSError, AppError):  # the node is gone or no longer has it: recorded here
             service.ended(account_id, record.dialog_id, abandon.errorCode, "CHILD_ENDPOINT", failed=True)
     return service.to_infobip(service.get_dialog(account_id, record.dialog_id))
 
