@@ -92,7 +92,7 @@ async def load_url(url: str) -> np.ndarray:
 
 
 class CallActions:
-    everyone_hears = False  # a conference's actions play to every participant, a call's to its party only
+    everyone_hears = False  # a call's actions play to its party only (MixActions: to everyone in the mix)
 
     def __init__(
         self, account_id: str, call_id: str, graph: AudioGraph, speech: SpeechProvider, write_event: EventWriter
@@ -307,3 +307,9 @@ class CallActions:
         self._capture = None
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
+
+
+class MixActions(CallActions):
+    """Actions on a mix of several calls (a conference, a dialog): what plays there, everyone in it hears."""
+
+    everyone_hears = True

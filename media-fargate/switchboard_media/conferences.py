@@ -23,7 +23,7 @@ from chalicelib.contract import control
 from switchboard_media.actions.errors import ActionError
 from switchboard_media.actions.tts import SpeechProvider
 from switchboard_media.applications import ApplicationCall, ApplicationCalls
-from switchboard_media.call_actions import CallActions
+from switchboard_media.call_actions import MixActions
 from switchboard_media.calls import CallError, CallRecords
 from switchboard_media.engine.graph import AudioGraph
 from switchboard_media.engine.ticker import Ticker
@@ -35,16 +35,12 @@ HUNG_UP = "The call hung up"
 NOT_ANSWERED = "The call was not answered"
 
 
-class ConferenceActions(CallActions):
-    everyone_hears = True
-
-
 @dataclass(eq=False)
 class NodeConference:
     account_id: str
     conference_id: str
     graph: AudioGraph
-    actions: ConferenceActions | None = None
+    actions: MixActions | None = None
     joined: set[str] = field(default_factory=set)
     announced: set[str] = field(default_factory=set)  # joined and recorded so: talking events may follow
     waiting: dict[str, dict[str, object]] = field(default_factory=dict)  # call id -> member options, not up yet
@@ -119,7 +115,7 @@ class Conferences:
     async def play(self, conference_id: str, request: control.ConferencePlayRequest) -> None:
         conference = self._of(request.accountId, conference_id)
         if conference.actions is None:
-            conference.actions = ConferenceActions(
+            conference.actions = MixActions(
                 conference.account_id, conference_id, conference.graph, self._speech, self._writer(conference)
             )
         try:

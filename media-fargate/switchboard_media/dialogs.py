@@ -28,7 +28,7 @@ from chalicelib.contract import control
 from switchboard_media.actions.errors import ActionError
 from switchboard_media.actions.tts import SpeechProvider
 from switchboard_media.applications import ApplicationCall, ApplicationCalls
-from switchboard_media.call_actions import CallActions
+from switchboard_media.call_actions import MixActions
 from switchboard_media.calls import CallError, CallRecords
 from switchboard_media.engine.codec import FRAME_SAMPLES, SAMPLE_RATE, SILENCE
 from switchboard_media.engine.graph import AudioGraph
@@ -58,10 +58,6 @@ class Ringback:
         return tone.astype(np.int16)
 
 
-class DialogActions(CallActions):
-    everyone_hears = True
-
-
 @dataclass(eq=False)
 class NodeDialog:
     account_id: str
@@ -72,7 +68,7 @@ class NodeDialog:
     state: str = "CREATED"  # CREATED, PRE_ESTABLISHED, ESTABLISHED, ENDED
     ending: str | None = None  # who ends it, when that is decided before the calls end (API, PLATFORM)
     graph: AudioGraph | None = None  # the bridge, once established
-    actions: DialogActions | None = None
+    actions: MixActions | None = None
     ringback: AudioGraph | None = None  # the parent's own graph while it hears ringback
     timer: asyncio.TimerHandle | None = None
 
@@ -141,7 +137,7 @@ class Dialogs:
         if dialog.state != "ESTABLISHED" or dialog.graph is None:
             raise CallError("WRONG_STATE", "the dialog plays to both calls once it is established")
         if dialog.actions is None:
-            dialog.actions = DialogActions(
+            dialog.actions = MixActions(
                 dialog.account_id, dialog.dialog_id, dialog.graph, self._speech, self._writer(dialog)
             )
         try:
