@@ -159,6 +159,7 @@ async def test_audio_only_participants_get_no_video_slots_and_still_hear_the_roo
         assert ben_room.participants["ann"].camera
         await until(lambda: "ben" in ann_room.participants, "ann hears that ben joined")
         assert not ann_room.participants["ben"].camera
+        await until(lambda: bool(ann_room.video_slots), "ann is told what her video slots show")
         assert set(ann_room.video_slots.values()) == {None}  # ben sends no camera: nothing to show
     finally:
         await ann.close()
