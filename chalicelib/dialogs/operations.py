@@ -34,6 +34,7 @@ from chalicelib.dialogs.schemas import (
     DialogWithExistingCallsRequest,
 )
 from chalicelib.media_nodes.control import MediaNodeError
+from chalicelib.recordings.schemas import DialogRecordingRequest
 
 _ANSWERED = (CallState.ESTABLISHED,)
 _WAITING_INBOUND = (CallState.CALLING, CallState.RINGING, CallState.PRE_ESTABLISHED, CallState.ESTABLISHED)
@@ -62,6 +63,15 @@ def _open(record: DialogRecord, request: control.DialogOpenRequest) -> None:
     except AppError:
         service.ended(record.account_id, record.dialog_id, "SERVICE_UNAVAILABLE", "PLATFORM", failed=True)
         raise
+
+
+def _record(record: DialogRecord, recording: DialogRecordingRequest | None) -> None:
+    """The create's `recording`, asked of the node once it has the dialog (before the child is dialed): it starts
+    when the dialog is established; a node that refuses it says so with DIALOG_RECORDING_FAILED."""
+    if recording is not None:
+        from chalicelib.recordings import operations as recordings
+
+        recordings.start_dialog_recording(record.account_id, record.dialog_id, recording, reporting=True)
 
 
 def create(account_id: str, request: DialogRequest) -> dict[str, Any]:
@@ -103,6 +113,7 @@ def create(account_id: str, request: DialogRequest) -> dict[str, Any]:
     except AppError:
         calls_service.fail(account_id, child.call_id, "SERVICE_UNAVAILABLE")
         raise
+    _record(record, request.recording)
     placed = dial(account_id, child, call_request, node_id=parent.node_id)
     if placed.is_terminal:  # nobody could ring it: the dialog fails as if the child had ended so
         abandon = control.DialogAbandonRequest(accountId=account_id, errorCode=placed.error_code or "UNKNOWN")
@@ -139,6 +150,7 @@ def create_with_existing_calls(
             connectNow=True,
         ),
     )
+    _record(record, request.recording)
     return service.to_infobip(service.get_dialog(account_id, record.dialog_id))
 
 

@@ -19,6 +19,7 @@ from chalicelib.calls.schemas import (
     _query_datetime,
 )
 from chalicelib.core.paging import PageInfo
+from chalicelib.recordings.schemas import DialogRecordingRequest
 
 DialogState = Literal["CREATED", "PRE_ESTABLISHED", "ESTABLISHED", "FINISHED", "FAILED"]
 HangupSource = Literal["API", "PARENT_ENDPOINT", "CHILD_ENDPOINT", "PLATFORM"]
@@ -86,15 +87,6 @@ class DialogWithErrorCodeProperties(Schema):
 # --- requests ---------------------------------------------------------------------------------------------
 
 
-def _no_recording(value: Any) -> Any:
-    if value is not None:
-        raise ValueError("recording is not available yet")
-    return value
-
-
-NoRecording = Annotated[dict[str, Any] | None, BeforeValidator(_no_recording)]
-
-
 class DialogCallRequest(Schema):
     """The child call placed for the dialog (its calls configuration is the parent's)."""
 
@@ -121,7 +113,7 @@ class DialogRequest(Schema):
 
     parentCallId: str = Field(min_length=1, max_length=128)
     childCallRequest: DialogCallRequest
-    recording: NoRecording = None
+    recording: DialogRecordingRequest | None = None
     maxDuration: int = Field(default=MAX_DURATION, ge=1, le=MAX_DURATION)
     propagationOptions: DialogPropagationOptions | None = None
 
@@ -130,7 +122,7 @@ class DialogWithExistingCallsRequest(Schema):
     """POST /calls/1/dialogs/parent-call/{parentCallId}/child-call/{childCallId} (`maxDuration` and
     `propagationOptions` are in Infobip's Python client's model of it, though not in the published document)."""
 
-    recording: NoRecording = None
+    recording: DialogRecordingRequest | None = None
     maxDuration: int = Field(default=MAX_DURATION, ge=1, le=MAX_DURATION)
     propagationOptions: DialogPropagationOptions | None = None
 

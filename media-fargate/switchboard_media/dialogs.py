@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -90,11 +91,26 @@ class Dialogs:
         self._speech = speech
         self._dialogs: dict[str, NodeDialog] = {}
         self._tasks: set[asyncio.Future[None]] = set()
+        self.state_hooks: list[Callable[[str, str], None]] = []  # (dialog id, ESTABLISHED | ENDED)
         applications.state_hooks.append(self._state_changed)
         applications.ended_hooks.append(self._call_ended)
 
     def __len__(self) -> int:
         return len(self._dialogs)
+
+    def parties_of(self, account_id: str, dialog_id: str) -> tuple[str, str] | None:
+        """The parent and child call ids of an open dialog of the account on this node (None: no such dialog)."""
+        dialog = self._dialogs.get(dialog_id)
+        if dialog is None or dialog.account_id != account_id or dialog.state == "ENDED":
+            return None
+        return dialog.parent_id, dialog.child_id
+
+    def graph_of(self, account_id: str, dialog_id: str) -> AudioGraph | None:
+        """The audio graph bridging the dialog's calls while it is established (None before and after)."""
+        dialog = self._dialogs.get(dialog_id)
+        if dialog is None or dialog.account_id != account_id or dialog.state != "ESTABLISHED":
+            return None
+        return dialog.graph
 
     # --- the control plane's requests ------------------------------------------------------------------------
 
@@ -213,6 +229,8 @@ class Dialogs:
             seconds, lambda: self._spawn(self._hang_up(dialog, "PLATFORM"))
         )
         await self._report("established", dialog)
+        if dialog.state == "ESTABLISHED":  # (it may have ended while that was written)
+            self._notify(dialog, "ESTABLISHED")
 
     async def _call_ended(self, call: ApplicationCall, error_code: str) -> None:
         """One of the calls ended (its lock is held: the other call is ended in a task of its own)."""
@@ -282,8 +300,16 @@ class Dialogs:
             dialog.ringback.remove(dialog.ringback_name)
             dialog.ringback = None
 
+    def _notify(self, dialog: NodeDialog, state: str) -> None:
+        for hook in list(self.state_hooks):
+            try:
+                hook(dialog.dialog_id, state)
+            except Exception:
+                log.exception("dialog %s: a %s hook failed", dialog.dialog_id, state)
+
     def _close(self, dialog: NodeDialog) -> None:
-        self._dialogs.pop(dialog.dialog_id, None)
+        if self._dialogs.pop(dialog.dialog_id, None) is not None:
+            self._notify(dialog, "ENDED")
         dialog.state = "ENDED"
         self._stop_ringback(dialog)
         if dialog.timer is not None:

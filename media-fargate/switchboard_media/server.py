@@ -85,7 +85,12 @@ class Node:
         self.conferences = Conferences(self.applications, self.records, self.ticker, speech)
         self.dialogs = Dialogs(self.applications, self.records, self.ticker, speech)
         self.recordings = Recordings(
-            self.calls, self.applications, self.conferences, self.recording_store, recordings_directory(self.settings)
+            self.calls,
+            self.applications,
+            self.conferences,
+            self.recording_store,
+            recordings_directory(self.settings),
+            dialogs=self.dialogs,
         )
 
     async def shutdown(self) -> None:

@@ -127,7 +127,7 @@ def test_bad_dialog_requests_are_clear_4xx_and_another_account_sees_nothing(
             400,
             "BAD_REQUEST",
         ),
-        ({"parentCallId": ann, "childCallRequest": child, "recording": {"recordingType": "AUDIO"}}, 400, "BAD_REQUEST"),
+        ({"parentCallId": ann, "childCallRequest": child, "recording": {"recordingType": "VIDEO"}}, 400, "BAD_REQUEST"),
         ({"parentCallId": ann, "childCallRequest": child, "maxDuration": 0}, 400, "BAD_REQUEST"),
         ({"parentCallId": ann}, 400, "BAD_REQUEST"),
         ({"parentCallId": ann, "childCallRequest": child}, 503, "SERVICE_UNAVAILABLE"),  # no media node has the call
