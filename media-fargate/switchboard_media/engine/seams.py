@@ -71,6 +71,7 @@ TELEPHONE_EVENT_CLOCK_RATES = (8000, 48000)  # what browsers offer: one per cloc
 TELEPHONE_EVENT_DIGITS = {"0-15": None}  # fmtp: the DTMF events (16, flash, is not a digit)
 
 PacketSink = Callable[[RtpPacket, RTCRtpCodecParameters], Awaitable[None]]
+PacketObserver = Callable[[RtpPacket, RTCRtpCodecParameters], None]  # must not block or raise
 EventOverlay = Callable[[int], tuple[bytes, int, bool] | None]  # audio timestamp -> (payload, timestamp, marker)
 
 
@@ -105,6 +106,7 @@ class InboundTap:
         self.receiver = receiver
         self.kind = kind
         self.sink: PacketSink | None = None
+        self.observers: list[PacketObserver] = []  # also handed every media packet, after the sink (a recorder)
         self.on_telephone_event: PacketSink | None = None
         self.media_ssrc: int | None = None
         self.packets = 0
@@ -156,6 +158,8 @@ class InboundTap:
         sink = self.sink
         if sink is not None:
             await sink(packet, codec)
+        for observer in self.observers:
+            observer(packet, codec)
 
     async def _estimate_bitrate(self, packet: RtpPacket, arrival_time_ms: int) -> None:
         """Video: tell the sender how much it may send (REMB), as aiortc's receiver does."""

@@ -9,10 +9,15 @@ the PCM it would let such a member hear:
 Every file gets one frame per tick from when it starts, so files of one recording line up by their start times
 (what `chalicelib.recordings.wav.compose` relies on). `hear_as` makes the clock member also hear what is played
 to one party only (an application call's prompts reach the call's party alone).
+
+With `video` (the participants' cameras: AUDIO_AND_VIDEO) each file is an `.mp4` (`Mp4Track`) fed the same audio:
+a participant's own file shows its own camera, the composed one every participant's side by side (cameras first,
+in `video`'s order, then anyone without one, in a black slot).
 """
 
 from __future__ import annotations
 
+import concurrent.futures
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -24,6 +29,8 @@ import numpy as np
 from chalicelib.core import clock, ids
 from chalicelib.recordings.wav import WavWriter
 from switchboard_media.engine.graph import AudioGraph
+from switchboard_media.engine.seams import InboundTap
+from switchboard_media.recording.mp4_track import Mp4Track
 
 log = logging.getLogger(__name__)
 FRAME_SECONDS = 0.02
@@ -37,6 +44,8 @@ class RecordedFile:
     start_time: datetime
     end_time: datetime | None = None
     seconds: float = 0.0
+    file_format: str = "WAV"  # or MP4
+    finished: concurrent.futures.Future[None] | None = None  # an MP4 is on disk (its trailer written) once done
 
 
 class _Track:
@@ -67,6 +76,7 @@ class Recorder:
         max_seconds: float | None = None,
         on_file: Callable[[RecordedFile], None] | None = None,
         on_limit: Callable[[], None] | None = None,
+        video: Callable[[], dict[str, InboundTap]] | None = None,
     ) -> None:
         self.graph = graph
         self.recording_id = recording_id
@@ -77,7 +87,8 @@ class Recorder:
         self._max_ticks = round(max_seconds / FRAME_SECONDS) if max_seconds else None
         self._on_file = on_file
         self._on_limit = on_limit
-        self._tracks: dict[str, _Track] = {}  # by participant (or "" for the composed file)
+        self._video = video
+        self._tracks: dict[str, _Track | Mp4Track] = {}  # by participant (or "" for the composed file)
         self._finished: list[RecordedFile] = []
         self.ticks = 0
         self.closed = False
@@ -97,16 +108,28 @@ class Recorder:
                 self._open(call_id)
         return [track.file for track in self._tracks.values()]
 
-    def _open(self, key: str) -> _Track:
+    def _open(self, key: str) -> _Track | Mp4Track:
         file_id = ids.uuid_id()
-        track = self._tracks[key] = _Track(
-            RecordedFile(file_id, key or None, self.directory / f"{file_id}.wav", clock.now())
-        )
+        if self._video is None:
+            file = RecordedFile(file_id, key or None, self.directory / f"{file_id}.wav", clock.now())
+            track: _Track | Mp4Track = _Track(file)
+        else:
+            file = RecordedFile(file_id, key or None, self.directory / f"{file_id}.mp4", clock.now(), file_format="MP4")
+            track = Mp4Track(file, self._cameras(key))
+        self._tracks[key] = track
         if key:
             self.graph.add(
                 self._member(key), mix_listener=track.write, muted=True, hears_only=key, talking_events=False
             )
         return track
+
+    def _cameras(self, key: str) -> list[InboundTap | None]:
+        """The cameras a file shows: its participant's, or (composed) everyone's."""
+        assert self._video is not None
+        cameras = self._video()
+        if key:
+            return [cameras.get(key)]
+        return [cameras.get(name) for name in [*cameras, *sorted(self._participants() - cameras.keys())]]
 
     def _member(self, call_id: str) -> str:
         return f"{self.clock_name}:{call_id}"

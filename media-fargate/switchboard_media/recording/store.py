@@ -43,11 +43,17 @@ class RecordingStore:
         """Upload the file and mark it READY; FAILED after the retries. True when stored."""
         from chalicelib.recordings import repository, service
 
-        key = repository.object_key(account_id, file.file_id, "WAV")
+        if file.finished is not None:  # an MP4's writer is still writing its last frames and trailer
+            try:
+                await asyncio.wrap_future(file.finished)
+            except Exception as error:
+                await self.failed(account_id, file.file_id, f"the file could not be written: {error}")
+                return False
+        key = repository.object_key(account_id, file.file_id, file.file_format)
         delay = FIRST_BACKOFF_SECONDS
         for attempt in range(1, UPLOAD_ATTEMPTS + 1):
             try:
-                await asyncio.to_thread(repository.upload, file.path, key, "WAV")
+                await asyncio.to_thread(repository.upload, file.path, key, file.file_format)
                 break
             except Exception as error:
                 log.warning("upload of recording %s failed (attempt %d): %s", file.file_id, attempt, error)
