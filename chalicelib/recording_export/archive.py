@@ -26,9 +26,14 @@ _RUNS = re.compile(r"_+")
 
 @dataclass(frozen=True)
 class ArchiveNames:
+    """`zip` is the name wanted; `unique_zip` the name used when another file's zip already has it (a prefix shared
+    by several files: a conference's participants, repeated start/stop with one prefix). Without a prefix both are
+    the file id's."""
+
     zip: str
     media: str
     metadata: str
+    unique_zip: str
 
 
 def _safe(name: str, limit: int) -> str:
@@ -38,7 +43,9 @@ def _safe(name: str, limit: int) -> str:
 def archive_names(file: ExportableFile) -> ArchiveNames:
     base = _safe(file.file_prefix or "", 200) or _safe(file.file_id, 200)
     extension = _safe(file.extension.lstrip("."), 16) or "bin"
-    return ArchiveNames(zip=f"{base}.zip", media=f"{base}.{extension}", metadata=f"{base}.json")
+    file_id = _safe(file.file_id, 200)
+    unique = f"{base}_{file_id}.zip" if base != file_id else f"{base}.zip"
+    return ArchiveNames(zip=f"{base}.zip", media=f"{base}.{extension}", metadata=f"{base}.json", unique_zip=unique)
 
 
 def build_archive(file: ExportableFile) -> IO[bytes]:

@@ -46,7 +46,8 @@ def export_file(file: ExportableFile, connection: SftpConnection) -> ExportResul
     """Zip `file` (media + metadata JSON) and upload it to `connection`'s directory."""
     try:
         with build_archive(file) as archive:
-            remote_path = sftp.upload(connection, archive, archive_names(file).zip)
+            names = archive_names(file)
+            remote_path = sftp.upload(connection, archive, names.zip, names.unique_zip)
     except ExportFailed as failure:
         return ExportResult(ok=False, reason=failure.reason, detail=failure.text, retryable=failure.retryable)
     return ExportResult(ok=True, remote_path=remote_path)

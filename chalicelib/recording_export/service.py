@@ -116,3 +116,9 @@ def connection_for(account_id: str) -> SftpConnection | None:
         password=decrypt_secret(record.password_sealed, _sealing_context(account_id)),
         host_key_fingerprint=record.host_key_fingerprint,
     )
+
+
+def exports_enabled(account_id: str) -> bool:
+    """Whether the account's finished recordings are to be pushed (an enabled destination; nothing decrypted)."""
+    record = repository.get_sftp(account_id)
+    return record is not None and record.enabled

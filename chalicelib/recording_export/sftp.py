@@ -8,8 +8,9 @@ Order of a session, and why:
    authentication, so the password never reaches a server that is not the configured one.
 3. Password authentication only: no local keys, no agent, no ssh config files are consulted.
 4. The zip is written as `.<name>.part` in the destination directory and renamed into place when complete, so a
-   reader on the server never sees half a zip; an existing file of the same name is replaced, which makes a retried
-   export idempotent.
+   reader on the server never sees half a zip. The rename never replaces another file: when the wanted name (a
+   prefix several files share) is taken, the zip goes to its unique name (the file id's), which is replaced if it
+   exists, so a retried export is idempotent and no export overwrites another's.
 
 Every failure is one of `errors`' classes with a sentence that names what went wrong.
 """
@@ -68,18 +69,20 @@ def _addresses(connection: SftpConnection) -> list[str]:
         raise DestinationRefused(f"the destination is refused by the outbound policy: {error.text}") from None
 
 
-def upload(connection: SftpConnection, archive: IO[bytes], remote_name: str) -> str:
-    """Upload `archive` as `remote_name` in the destination's directory; returns the remote path."""
+def upload(connection: SftpConnection, archive: IO[bytes], remote_name: str, unique_name: str | None = None) -> str:
+    """Upload `archive` as `remote_name` in the destination's directory, or as `unique_name` when `remote_name` is
+    taken; returns the remote path."""
     addresses = _addresses(connection)
-    return asyncio.run(_upload(connection, addresses, archive, remote_name))
+    names = (remote_name, unique_name or remote_name)
+    return asyncio.run(_upload(connection, addresses, archive, names))
 
 
-async def _upload(connection: SftpConnection, addresses: list[str], archive: IO[bytes], remote_name: str) -> str:
+async def _upload(connection: SftpConnection, addresses: list[str], archive: IO[bytes], names: tuple[str, str]) -> str:
     client = _FingerprintClient(connection.host_key_fingerprint)
     ssh = await _connect(connection, addresses, client)
     try:
         async with ssh.start_sftp_client() as sftp:
-            return await _put(sftp, connection.path, archive, remote_name)
+            return await _put(sftp, connection.path, archive, names)
     except ExportFailed:
         raise
     except (asyncssh.Error, OSError) as error:
@@ -121,11 +124,11 @@ async def _connect(
     raise Unreachable(f"could not open an SSH session to {where}: {_describe(last)}")
 
 
-async def _put(sftp: asyncssh.SFTPClient, directory: str, archive: IO[bytes], remote_name: str) -> str:
+async def _put(sftp: asyncssh.SFTPClient, directory: str, archive: IO[bytes], names: tuple[str, str]) -> str:
     if not await sftp.isdir(directory):
         raise RemotePathMissing(f"the directory {directory!r} does not exist on the server")
-    target = posixpath.join(directory, remote_name)
-    partial = posixpath.join(directory, f".{remote_name}.part")
+    wanted, unique = (posixpath.join(directory, name) for name in names)
+    partial = posixpath.join(directory, f".{names[1]}.part")
     try:
         async with sftp.open(partial, "wb") as remote:
             while chunk := archive.read(WRITE_CHUNK_BYTES):
@@ -134,13 +137,20 @@ async def _put(sftp: asyncssh.SFTPClient, directory: str, archive: IO[bytes], re
         with contextlib.suppress(asyncssh.Error, OSError):
             await sftp.remove(partial)  # best effort: the session may be gone
         raise
+    if wanted != unique:
+        try:
+            await sftp.rename(partial, wanted)  # SFTP's own rename never replaces an existing file
+            return wanted
+        except asyncssh.SFTPError:
+            if not await sftp.exists(wanted):
+                raise
     try:
-        await sftp.posix_rename(partial, target)
+        await sftp.posix_rename(partial, unique)
     except asyncssh.SFTPOpUnsupported:
-        if await sftp.exists(target):
-            await sftp.remove(target)
-        await sftp.rename(partial, target)
-    return target
+        if await sftp.exists(unique):
+            await sftp.remove(unique)
+        await sftp.rename(partial, unique)
+    return unique
 
 
 def _describe(error: BaseException | None) -> str:

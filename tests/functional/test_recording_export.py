@@ -275,6 +275,30 @@ def test_a_file_prefix_names_the_zip_and_the_files_in_it(client, account, sftp_s
         assert archive.read("conf-42_agent-7.mp4") == media
 
 
+def test_files_sharing_a_prefix_never_overwrite_each_others_zip(
+    client, account, sftp_server, tmp_path, files, export_queue
+):
+    """A conference's participants (or repeated start/stop) share one prefix: the first zip takes the prefix's name,
+    the others add their file id, and nothing on the server is replaced."""
+    configure(client, account, sftp_server, tmp_path)
+    first, second = media_bytes(20_000), media_bytes(30_000)
+    first_id = files.store(account.account_id, first, prefix="conf-42")
+    export_queue.send(account.account_id, first_id)
+    export_queue.run(files)
+    second_id = files.store(account.account_id, second, prefix="conf-42")
+    export_queue.send(account.account_id, second_id)
+    export_queue.run(files)
+
+    assert arrived(sftp_server) == sorted(["conf-42.zip", f"conf-42_{second_id}.zip"])
+    directory = sftp_server.root / SFTP_PATH.strip("/")
+    with zipfile.ZipFile(directory / "conf-42.zip") as archive:
+        assert archive.read("conf-42.wav") == first
+    with zipfile.ZipFile(directory / f"conf-42_{second_id}.zip") as archive:
+        assert archive.read("conf-42.wav") == second
+    reports = files.files[(account.account_id, second_id)].reports
+    assert reports[-1].remote_path == f"{SFTP_PATH}/conf-42_{second_id}.zip"
+
+
 def test_a_prefix_cannot_name_a_path_outside_the_directory(client, account, sftp_server, tmp_path, files, export_queue):
     configure(client, account, sftp_server, tmp_path)
     file_id = files.store(account.account_id, b"RIFF-audio", prefix="../../outside/x y")
