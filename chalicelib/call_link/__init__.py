@@ -8,6 +8,7 @@ validity rules, and the branded page that connects a browser to the link's desti
     validity.py        the validity window and the page state it gives (pure)
     links.py           links, short codes, `resolve` for the page
     sessions.py        the page's session: token, room password, one caller at a time, one-time use
+    status.py          the status webhook's payload when a session ends, published as a targeted event
     localisation.py    the page's texts in 14 languages; Accept-Language matching
     page.py            rendering the page (static/page.html, static/page.js)
     repository.py      DynamoDB items and S3 objects

@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from pynamodb.exceptions import DeleteError, DoesNotExist, PutError, UpdateError
+from pynamodb.transactions import TransactWrite
 
 from chalicelib.core import objects
 from chalicelib.db.base import transaction
@@ -233,6 +234,11 @@ def get_session(session_key: str) -> CallLinkSession | None:
         return CallLinkSession.get(session_key, consistent_read=True)
     except DoesNotExist:
         return None
+
+
+def stage_session_end(staged: TransactWrite, item: CallLinkSession, at: datetime) -> None:
+    """`ended_at`, once, inside a transaction (with the session's status event)."""
+    staged.update(item, actions=[CallLinkSession.ended_at.set(at)], condition=CallLinkSession.ended_at.does_not_exist())
 
 
 def mark_session(item: CallLinkSession, field: str, at: datetime) -> bool:

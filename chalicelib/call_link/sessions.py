@@ -10,6 +10,8 @@
   heartbeats and released when the call ends (or left to expire when a page vanishes). Rooms take anyone.
 - A one-time link is used when a call through it starts: the page reports ESTABLISHED with its call id, and the
   call's record must show that call answered, from this session's identity. A room never uses a link up.
+- The page reports FINISHED (with its call's id) when its call or room ends: the session ends once, and the
+  configuration's status webhook gets the session's event (`status.py`).
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import json
 import unicodedata
 from datetime import timedelta
 
-from chalicelib.call_link import repository
+from chalicelib.call_link import repository, status
 from chalicelib.call_link.errors import (
     CallLinkResourceNotFound,
     DestinationBusy,
@@ -150,7 +152,7 @@ def report(code: str, secret: str | None, event: SessionReport) -> dict[str, str
         if link.destination_type != "ROOM" and json.loads(link.document)["validityWindow"]["oneTime"]:
             repository.mark_used(link, now)
         return {"status": "OK"}
-    repository.mark_session(session, "ended_at", now)
+    status.end_session(link, session, event.callId, now)
     if link.destination_type == "WEBRTC":
         repository.release_lease(link, session.session_key)
     return {"status": "OK"}

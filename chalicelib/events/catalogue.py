@@ -146,5 +146,9 @@ SUBSCRIBABLE_VOICE_VIDEO_EVENTS = (
     "TRANSCRIPTION",
 )
 
+# Events for one named webhook instead of the account's subscriptions (an outbox row with a `target`), by the
+# channel their target is on: a Call Link configuration's status webhook.
+TARGETED_EVENT_TYPES = {"CALL_LINK_STATUS": "CALL_LINK"}
+
 CALLS_EVENT_TYPE_SET = frozenset(CALLS_EVENT_TYPES)
 SUBSCRIBABLE_EVENT_SET = frozenset(SUBSCRIBABLE_VOICE_VIDEO_EVENTS)

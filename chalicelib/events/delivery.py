@@ -6,7 +6,9 @@ the retry window (24 h by default) has passed since the event was first queued; 
 the dead-letter queue. Messages behind a failed one in the same batch are returned to the queue untried.
 Failures are reported per message, so one bad delivery never drops or re-sends its neighbours. Groups in one
 batch are delivered concurrently; messages within a group strictly in order. A subscription's webhook settings are
-cached for a few seconds per container, so a profile change reaches deliveries within that time.
+cached for a few seconds per container, so a profile change reaches deliveries within that time. A message on
+another channel than the subscriptions' (a targeted event, e.g. `CALL_LINK`: a Call Link configuration's status
+webhook) has its target resolved by that channel's resolver; everything else is the same.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import random
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
@@ -26,6 +29,7 @@ from aws_lambda_powertools.utilities.data_classes import SQSEvent
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from pydantic import ValidationError
 
+from chalicelib.call_link import status as call_link_status
 from chalicelib.core import clock, ids
 from chalicelib.core.observability import logger, metrics
 from chalicelib.core.outbound import webhook_client
@@ -35,6 +39,11 @@ from chalicelib.deliveries import repository as log
 from chalicelib.events import queue, signing
 from chalicelib.events.messages import DeliveryMessage
 from chalicelib.subscriptions.service import WebhookTarget, webhook_target
+
+# Targeted events' channels and where their webhook is found (subscriptions' channels are the default).
+_TARGET_RESOLVERS: dict[str, Callable[[str, str], WebhookTarget | None]] = {
+    call_link_status.CHANNEL: call_link_status.delivery_target
+}
 
 _MAX_PARALLEL_GROUPS = 8
 _TARGET_TTL_SECONDS = 5.0
@@ -136,7 +145,8 @@ def cached_target(account_id: str, channel: str, subscription_id: str) -> Webhoo
         cached = _targets.get(key)
     if cached is not None and cached[0] > now:
         return cached[1]
-    target = webhook_target(account_id, channel, subscription_id)
+    resolver = _TARGET_RESOLVERS.get(channel)
+    target = resolver(account_id, subscription_id) if resolver else webhook_target(account_id, channel, subscription_id)
     with _targets_lock:
         if len(_targets) > 10_000:
             _targets.clear()

@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from chalicelib.events.catalogue import CALLS_EVENT_TYPE_SET
+from chalicelib.events.catalogue import CALLS_EVENT_TYPE_SET, TARGETED_EVENT_TYPES
 
 
 class Platform(BaseModel):
@@ -35,7 +35,11 @@ class EventEnvelope(BaseModel):
 
 @dataclass(frozen=True)
 class NewEvent:
-    """What a domain service hands to the outbox; id, sequence and timestamp are assigned on publish."""
+    """What a domain service hands to the outbox; id, sequence and timestamp are assigned on publish.
+
+    A targeted event (`target` = "<channel>/<id>", e.g. a Call Link configuration) goes to that one webhook rather
+    than to matching subscriptions, and its webhook receives `payload` as the body instead of the envelope.
+    """
 
     type: str
     call_id: str | None = None
@@ -47,10 +51,14 @@ class NewEvent:
     entity_id: str | None = None
     properties: dict[str, Any] | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    target: str | None = None
+    payload: dict[str, Any] | None = None
 
     def __post_init__(self) -> None:
-        if self.type not in CALLS_EVENT_TYPE_SET:
+        if self.target is None and self.type not in CALLS_EVENT_TYPE_SET:
             raise ValueError(f"unknown event type {self.type!r}")
+        if self.target is not None and self.target.partition("/")[0] != TARGETED_EVENT_TYPES.get(self.type):
+            raise ValueError(f"event type {self.type!r} cannot go to {self.target!r}")
 
     @property
     def stream(self) -> str:

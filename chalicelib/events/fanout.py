@@ -4,6 +4,9 @@ Records of one stream shard arrive in order; messages are sent in that order, so
 events in sequence. All messages of a batch go out in one ordered run of batch sends. On a failure the first
 record whose messages were not all sent is reported and Lambda retries from it; sends are idempotent
 (deduplication ids), so records retried after a partial send are not duplicated.
+
+A targeted event (an outbox row with `target` = "<channel>/<id>", e.g. a Call Link configuration's status webhook)
+becomes exactly one message for that target, on the target's channel; delivery resolves the webhook by channel.
 """
 
 from __future__ import annotations
@@ -29,7 +32,24 @@ from chalicelib.subscriptions.service import matching_subscriptions
 CHANNEL = "VOICE_VIDEO"
 
 
+def _message(image: dict[str, Any], channel: str, subscription_id: str, now_ms: int) -> DeliveryMessage:
+    return DeliveryMessage(
+        accountId=image["account_id"],
+        channel=channel,
+        subscriptionId=subscription_id,
+        eventId=image["event_id"],
+        eventType=image["type"],
+        sequence=int(image["sequence"]),
+        stream=str(image["stream_key"]).split("#", 1)[1],
+        body=image["body"],
+        firstEnqueuedAt=now_ms,
+    )
+
+
 def messages_for(image: dict[str, Any], candidates: Iterable[Subscription], now_ms: int) -> list[DeliveryMessage]:
+    if image.get("target"):
+        channel, _, target_id = str(image["target"]).partition("/")
+        return [_message(image, channel, target_id, now_ms)]
     matched = matching_subscriptions(
         candidates,
         image["type"],
@@ -37,21 +57,7 @@ def messages_for(image: dict[str, Any], candidates: Iterable[Subscription], now_
         image.get("application_id"),
         image.get("entity_id"),
     )
-    stream = str(image["stream_key"]).split("#", 1)[1]
-    return [
-        DeliveryMessage(
-            accountId=image["account_id"],
-            channel=CHANNEL,
-            subscriptionId=subscription.subscription_id,
-            eventId=image["event_id"],
-            eventType=image["type"],
-            sequence=int(image["sequence"]),
-            stream=stream,
-            body=image["body"],
-            firstEnqueuedAt=now_ms,
-        )
-        for subscription in matched
-    ]
+    return [_message(image, CHANNEL, subscription.subscription_id, now_ms) for subscription in matched]
 
 
 def handle(event: dict[str, Any]) -> dict[str, Any]:
@@ -65,9 +71,10 @@ def handle(event: dict[str, Any]) -> dict[str, Any]:
         image = record.dynamodb.new_image
         try:
             account_id = image["account_id"]
-            if account_id not in cache:
+            if account_id not in cache and not image.get("target"):
                 cache[account_id] = subscriptions.list_subscriptions(account_id, CHANNEL)
-            pending.extend((index, message) for message in messages_for(image, cache[account_id], now_ms))
+            candidates = cache.get(account_id, [])
+            pending.extend((index, message) for message in messages_for(image, candidates, now_ms))
         except Exception:
             logger().exception("fan-out failed", extra={"event_id": image.get("event_id")})
             return _fail_from(records, index, pending)

@@ -8,6 +8,7 @@ re-raised as the caller's error.
 
 from __future__ import annotations
 
+import json
 import random
 import time
 from collections.abc import Callable, Sequence
@@ -33,6 +34,8 @@ _SEQUENCE_RETENTION = timedelta(days=90)
 class Published:
     envelope: EventEnvelope
     stream_key: str
+    body: str  # the exact bytes the webhook receives: the envelope, or a targeted event's own payload
+    target: str | None = None
 
 
 def _stream_key(account_id: str, event: NewEvent) -> str:
@@ -53,7 +56,9 @@ def _build(account_id: str, events: Sequence[NewEvent], current: dict[str, int])
     for event in events:
         key = _stream_key(account_id, event)
         next_numbers[key] += 1
-        published.append(Published(event.envelope(ids.event_id(), next_numbers[key], timestamp), key))
+        envelope = event.envelope(ids.event_id(), next_numbers[key], timestamp)
+        body = encode(envelope) if event.payload is None else json.dumps(event.payload, separators=(",", ":"))
+        published.append(Published(envelope, key, body, event.target))
     return published
 
 
@@ -80,7 +85,8 @@ def _stage(transaction: TransactWrite, account_id: str, current: dict[str, int],
                 calls_configuration_id=envelope.callsConfigurationId,
                 application_id=platform.applicationId if platform else None,
                 entity_id=platform.entityId if platform else None,
-                body=encode(envelope),
+                body=item.body,
+                target=item.target,
                 created_at=now,
                 expires_at=expires,
             ),

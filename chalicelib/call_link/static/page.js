@@ -62,7 +62,7 @@ function ended(errorName) {
   clearInterval(heartbeat);
   $("status").textContent = text("callEnded");
   $("controls").hidden = true;
-  report("FINISHED");
+  report("FINISHED", call && call.id());
   if (rtc) rtc.disconnect();
 }
 
@@ -88,7 +88,7 @@ function wireCall(video) {
   call.on(data.destination.type === "ROOM" ? "room-left" : "hangup", ({ errorCode }) =>
     ended(errorCode ? errorCode.name : "NORMAL_HANGUP"),
   );
-  call.on("ringing", () => record("ringing"));
+  if (data.destination.type !== "ROOM") call.on("ringing", () => record("ringing")); // a room never rings
   call.on("error", ({ errorCode }) => showError(errorCode ? errorCode.name : "ERROR"));
   if (call.dataChannel) {
     call.dataChannel().on("text-received", ({ text: message, from }) => {
