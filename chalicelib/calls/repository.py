@@ -7,10 +7,11 @@ and the other's transaction is cancelled.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 
 from pydantic import TypeAdapter
-from pynamodb.exceptions import DoesNotExist
+from pynamodb.exceptions import DoesNotExist, UpdateError
 from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
@@ -22,6 +23,9 @@ HISTORY_RETENTION = timedelta(days=62)
 """Finished legs are the calls history: kept two months (at most 62 days) after they end."""
 
 _ENDPOINT: TypeAdapter[CallEndpoint] = TypeAdapter(CallEndpoint)
+
+UNASSIGNED = "-"
+"""`live_node` of a live leg no media node has taken yet (the `live-by-node` index keeps live legs only)."""
 
 
 def expires_at(record: CallRecord) -> datetime:
@@ -57,6 +61,7 @@ def _item(record: CallRecord) -> CallLeg:
         conference_id=record.conference_id,
         conference_ids=list(record.conference_ids) or None,
         dialog_id=record.dialog_id,
+        live_node=None if record.is_terminal else (record.node_id or UNASSIGNED),
         expires_at=expires_at(record),
     )
 
@@ -152,5 +157,21 @@ def stage_dialog(
 
 
 def set_node(account_id: str, call_id: str, node_id: str) -> None:
-    """Name the media node that handles the leg (an update of that attribute alone: the state is untouched)."""
-    CallLeg(account_id, call_id).update(actions=[CallLeg.node_id.set(node_id)], condition=CallLeg.call_id.exists())
+    """Name the media node that handles the leg (an update of that attribute alone: the state is untouched). A live
+    leg is indexed under the node from now on; one that ended meanwhile only names it."""
+    leg = CallLeg(account_id, call_id)
+    try:
+        leg.update(
+            actions=[CallLeg.node_id.set(node_id), CallLeg.live_node.set(node_id)],
+            condition=CallLeg.live_node.exists(),
+        )
+    except UpdateError:
+        leg.update(actions=[CallLeg.node_id.set(node_id)], condition=CallLeg.call_id.exists())
+
+
+def live_legs() -> Iterator[tuple[str, str, str, datetime]]:
+    """Every live leg of every account as (live node, account, call id, start time), from the sparse `live-by-node`
+    index: it holds only legs that have not ended, so reading it costs what is live, not the history. Eventually
+    consistent: read a leg again (`get`) before acting on it."""
+    for item in CallLeg.by_live_node.scan():
+        yield str(item.live_node), item.account_id, item.call_id, item.start_time

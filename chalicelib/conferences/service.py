@@ -288,10 +288,12 @@ def _leave_leg(account_id: str, call_id: str) -> Callable[[Any], None]:
     return lambda transaction: calls_repository.stage_conference(transaction, account_id, call_id, None)
 
 
-def _finish_if_empty(record: ConferenceRecord, events: list[NewEvent]) -> ConferenceRecord:
+def _finish_if_empty(
+    record: ConferenceRecord, events: list[NewEvent], error_code: str = "NORMAL_HANGUP"
+) -> ConferenceRecord:
     if record.present or record.finished:
         return record
-    ended = replace(record, end_time=clock.now(), error_code="NORMAL_HANGUP")
+    ended = replace(record, end_time=clock.now(), error_code=error_code)
     events.append(_finished_event(ended))
     return ended
 
@@ -350,9 +352,17 @@ def joined(account_id: str, conference_id: str, call_id: str) -> ConferenceRecor
     return _change(account_id, conference_id, decide)
 
 
-def left(account_id: str, conference_id: str, call_id: str, reason: str, *, failed: bool = False) -> ConferenceRecord:
+def left(
+    account_id: str,
+    conference_id: str,
+    call_id: str,
+    reason: str,
+    *,
+    failed: bool = False,
+    error_code: str = "NORMAL_HANGUP",
+) -> ConferenceRecord:
     """The call is out of the conference: removed, hung up, or (`failed`) it never joined (PARTICIPANT_JOIN_FAILED).
-    The last one out finishes the conference."""
+    The last one out finishes the conference, with `error_code` (the reaper's when the node mixing it died)."""
 
     def decide(record: ConferenceRecord) -> Change:
         mine = record.participant(call_id)
@@ -362,7 +372,7 @@ def left(account_id: str, conference_id: str, call_id: str, reason: str, *, fail
         event_type = "PARTICIPANT_JOIN_FAILED" if failed else "PARTICIPANT_REMOVED"
         updated = _with(record, participant)
         events = [_participant_event(event_type, updated, participant, reason)]
-        updated = _finish_if_empty(updated, events)
+        updated = _finish_if_empty(updated, events, error_code)
         return updated, events, [_leave_leg(account_id, call_id)]
 
     return _change(account_id, conference_id, decide)
