@@ -14,7 +14,8 @@
     join_room {requestId, room, video}               room_joined {requestId, callId, room, participants, videoSlots}
     rejoin_room {requestId, callId}  (after a drop)  room_joined (the same callId: the seat was kept)
     leave_room {callId}                              participant_joined|participant_left {callId, participant}
-    media_state {callId, muted, camera}              participant_talking {callId, participant, talking}
+    media_state {callId, muted, camera, screenShare} participant_talking {callId, participant, talking}
+    resume_call {requestId, callId}  (after a drop)  call_resumed {requestId, callId}  (1:1: the call went on)
                                                      participant_media_changed {callId, participant}
                                                      video_slots {callId, slots: [{mid, identity?}]}
     ping                                             established {callId}
@@ -22,6 +23,8 @@
                                                      hangup {callId, errorCode}
                                                      network_quality {callId, networkQuality, mos}
                                                      remote_network_quality {callId, networkQuality}
+                                                     remote_media {callId, muted, camera, screenShare}   (1:1)
+                                                     remote_connection {callId, connected}   (1:1)
                                                      error {code, text, requestId?}
                                                      pong
 
@@ -128,13 +131,23 @@ class RejoinRoom(_Message):
 class MediaState(_Message):
     """What this participant sends now (after mute/unmute, camera on/off, screen share on/off); the others in the room
     hear about it. A seat that joined with video may offer one send-only video section after its camera's: its
-    screen share, forwarded to the others' video slots while `screenShare` is on."""
+    screen share, forwarded to the others' video slots while `screenShare` is on. In a 1:1 call the other party
+    hears about it (`remote_media`); there the screen goes out in the camera's place, on the call's one video."""
 
     type: Literal["media_state"] = "media_state"
     callId: str = Field(max_length=128)
     muted: bool = False
     camera: bool = False
     screenShare: bool = False
+
+
+class ResumeCall(_Message):
+    """Take back the control of the established 1:1 call `callId` after the signalling connection dropped (its media
+    never stopped), within the node's grace period (SWITCHBOARD_MEDIA_CALL_RECONNECT_GRACE_SECONDS)."""
+
+    type: Literal["resume_call"] = "resume_call"
+    requestId: str = Field(min_length=1, max_length=64)
+    callId: str = Field(max_length=128)
 
 
 class LeaveRoom(_Message):
@@ -153,6 +166,7 @@ AnyClientMessage = (
     | DataReceived
     | JoinRoom
     | RejoinRoom
+    | ResumeCall
     | LeaveRoom
     | MediaState
     | Ping
@@ -235,6 +249,35 @@ class RemoteNetworkQuality(_Message):
     type: Literal["remote_network_quality"] = "remote_network_quality"
     callId: str
     networkQuality: NetworkQualityLevel
+
+
+class RemoteMedia(_Message):
+    """In a 1:1 call: what the other party sends now (after it muted or unmuted, turned its camera on or off, started
+    or stopped sharing its screen). Its screen share arrives on the call's video, in its camera's place."""
+
+    type: Literal["remote_media"] = "remote_media"
+    callId: str
+    muted: bool = False
+    camera: bool = False
+    screenShare: bool = False
+
+
+class RemoteConnection(_Message):
+    """In a 1:1 call: the other party's signalling connection dropped (`connected` false; its media may still flow
+    and the node waits for it to resume the call) or came back (true)."""
+
+    type: Literal["remote_connection"] = "remote_connection"
+    callId: str
+    connected: bool
+
+
+class CallResumed(_Message):
+    """The answer to `resume_call`: the call goes on, controlled from this connection. The node then sends the other
+    party's media state (`remote_media`)."""
+
+    type: Literal["call_resumed"] = "call_resumed"
+    requestId: str
+    callId: str
 
 
 class DataMessage(_Message):
@@ -353,6 +396,9 @@ AnyNodeMessage = (
     | HungUp
     | NetworkQuality
     | RemoteNetworkQuality
+    | RemoteMedia
+    | RemoteConnection
+    | CallResumed
     | DataMessage
     | DataDelivered
     | BroadcastText

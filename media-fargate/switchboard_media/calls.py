@@ -3,12 +3,19 @@ answered elsewhere, no-answer timeout, hangup. Each call has two legs, each a ca
 events, written through `chalicelib.calls.service` (run in a thread: it is synchronous DynamoDB I/O).
 
 Operations on one call are serialised by a per-call lock; the event loop never blocks on storage.
+
+Each party of an established call tells the node what it sends (`media_state`: muted, camera, screen share) and the
+other party hears about it (`remote_media`). A party whose signalling connection drops keeps its call: its media
+never went through the websocket. The other party hears `remote_connection` (false), and the call waits
+SWITCHBOARD_MEDIA_CALL_RECONNECT_GRACE_SECONDS for the party to `resume_call` from a new connection; past that it
+ends with NETWORK_ERROR (CALL_FAILED). A call that is not yet established ends at once when a party drops.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -122,10 +129,29 @@ class ActiveCall:
     ended: bool = False
     timer: asyncio.TimerHandle | None = None
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    sending: dict[str, tuple[bool, bool, bool]] = field(default_factory=dict)  # leg -> (muted, camera, screenShare)
+    away: dict[str, asyncio.TimerHandle] = field(default_factory=dict)  # legs whose signalling dropped -> grace
 
     @property
     def established(self) -> bool:
         return self.callee is not None
+
+    def owner(self, leg: str) -> Session | None:
+        """The session that controls `leg` now (a resumed call's is the new connection's)."""
+        return self.caller if leg == self.caller_leg else self.callee if leg == self.callee_leg else None
+
+    def other(self, leg: str) -> tuple[Session, str]:
+        """The other party of an established call: its session and its leg."""
+        other = (self.callee, self.callee_leg) if leg == self.caller_leg else (self.caller, self.caller_leg)
+        assert other[0] is not None
+        return other[0], other[1]
+
+    def sent_by(self, leg: str) -> tuple[bool, bool, bool]:
+        return self.sending.get(leg, (False, self.video, False))
+
+    def remote_media(self, about: str, to: str) -> sig.RemoteMedia:
+        muted, camera, screen_share = self.sent_by(about)
+        return sig.RemoteMedia(callId=to, muted=muted, camera=camera, screenShare=screen_share)
 
 
 class CallManager:
@@ -145,6 +171,8 @@ class CallManager:
         self._records = records
         self._base_url = base_url
         self._calls: dict[str, ActiveCall] = {}  # by either leg id
+        self._finished: OrderedDict[str, tuple[str, str, str]] = OrderedDict()  # away leg -> account, identity, code
+        self._expiries: set[asyncio.Future[None]] = set()
 
     def __len__(self) -> int:
         return len({id(call) for call in self._calls.values()})
@@ -205,6 +233,8 @@ class CallManager:
                 await owner.send(
                     sig.Media(callId=leg, whipUrl=f"{self._base_url}/whip/{leg}", ticket=self._tickets.issue(leg))
                 )
+            if call.caller_leg in call.sending:  # the caller said (while it rang) that it sends something else
+                await session.send(call.remote_media(call.caller_leg, call.callee_leg))
 
     async def decline(self, session: Session, call_id: str) -> None:
         call = self._ringing_call_for(session, call_id)
@@ -227,10 +257,13 @@ class CallManager:
                 await self._end(call, "REJECTED")
 
     async def session_closed(self, session: Session) -> None:
-        """A party's connection is gone without hanging up: its calls fail with NETWORK_ERROR (an SDK that closes on
-        purpose hangs up first). A ringing device that goes away just stops ringing."""
+        """A party's connection is gone without hanging up (an SDK that closes on purpose hangs up first): an
+        established call waits for it to resume, one still ringing fails with NETWORK_ERROR. A ringing device that
+        goes away just stops ringing."""
         for call in {id(c): c for c in self._calls.values()}.values():
-            if session is call.caller or session is call.callee:
+            if call.established and (session is call.caller or session is call.callee):
+                await self._party_away(call, call.caller_leg if session is call.caller else call.callee_leg, session)
+            elif session is call.caller or session is call.callee:
                 async with call.lock:
                     if not call.ended:
                         await self._end(call, "NETWORK_ERROR")
@@ -240,13 +273,85 @@ class CallManager:
                     if not call.ringing and not call.ended and not call.established:
                         await self._end(call, "DESTINATION_UNAVAILABLE")
 
+    async def _party_away(self, call: ActiveCall, leg: str, session: Session) -> None:
+        """`leg`'s signalling dropped: the other party hears it, and the call ends unless it resumes in time."""
+        async with call.lock:
+            if call.ended or call.owner(leg) is not session or leg in call.away:
+                return  # over, or already resumed from a new connection
+            call.away[leg] = asyncio.get_running_loop().call_later(
+                self._settings.call_reconnect_grace_seconds, self._expire_later, call, leg
+            )
+            other, other_leg = call.other(leg)
+            await other.send(sig.RemoteConnection(callId=other_leg, connected=False))
+
+    def _expire_later(self, call: ActiveCall, leg: str) -> None:
+        task = asyncio.ensure_future(self._expire(call, leg))
+        self._expiries.add(task)
+        task.add_done_callback(self._expiries.discard)
+
+    async def _expire(self, call: ActiveCall, leg: str) -> None:
+        async with call.lock:
+            if not call.ended and leg in call.away:
+                log.info("call %s: %s did not resume within the grace period", call.caller_leg, leg)
+                await self._end(call, "NETWORK_ERROR")
+
+    async def resume(self, session: Session, request: sig.ResumeCall) -> None:
+        """Give the control of an established call back to its party, from a new connection (after a drop)."""
+        leg = request.callId
+        call = self._calls.get(leg)
+        owner = call.owner(leg) if call is not None else None
+        if call is None or owner is None or not call.established or call.ended:
+            finished = self._finished.get(leg)
+            if finished is not None and finished[:2] == (session.account_id, session.identity):
+                await session.send(sig.HungUp(callId=leg, errorCode=finished[2]))  # it ended while away
+                return
+            raise CallError("UNKNOWN_CALL", f"no established call {leg} to resume")
+        if (owner.account_id, owner.identity) != (session.account_id, session.identity):
+            raise CallError("UNKNOWN_CALL", f"no established call {leg} to resume")
+        async with call.lock:
+            if call.ended:
+                raise CallError("UNKNOWN_CALL", f"no established call {leg} to resume")
+            timer = call.away.pop(leg, None)
+            if timer is not None:
+                timer.cancel()
+            if leg == call.caller_leg:
+                call.caller = session
+            else:
+                call.callee = session
+            other, other_leg = call.other(leg)
+            await session.send(sig.CallResumed(requestId=request.requestId, callId=leg))
+            await session.send(call.remote_media(other_leg, leg))
+            if other_leg in call.away:
+                await session.send(sig.RemoteConnection(callId=leg, connected=False))
+            if timer is not None:
+                await other.send(sig.RemoteConnection(callId=other_leg, connected=True))
+
+    async def media_state(self, session: Session, message: sig.MediaState) -> None:
+        """A party muted or unmuted, turned its camera on or off, or started or stopped sharing its screen: the other
+        party hears about it (when it changed; once answered, for what the caller said while it rang)."""
+        leg = message.callId
+        call = self._calls.get(leg)
+        if call is not None and not call.ended and session in call.ringing:
+            return  # a device that has not answered yet (it says again what it sends once it has)
+        if call is None or call.ended or call.owner(leg) is not session:
+            raise CallError("UNKNOWN_CALL", f"no call {leg} for this session")
+        state = (message.muted, message.camera and call.video, message.screenShare and call.video)
+        async with call.lock:
+            if call.ended or call.sent_by(leg) == state:
+                return
+            call.sending[leg] = state
+            if call.established:
+                other, other_leg = call.other(leg)
+                await other.send(call.remote_media(leg, other_leg))
+
     async def send_data(self, session: Session, message: sig.SendData) -> None:
         """Relay text to the other party; the sender hears `data_delivered` when the recipient acknowledges it."""
         call, leg = self._established_call_of(session, message.callId)
-        other, other_leg = (call.callee, call.callee_leg) if leg == call.caller_leg else (call.caller, call.caller_leg)
-        assert other is not None
+        other, other_leg = call.other(leg)
         if message.to is not None and message.to != other.identity:
             raise CallError("UNKNOWN_PARTICIPANT", f"{message.to} is not in this call")
+        if other_leg in call.away:
+            raise CallError("PARTICIPANT_DISCONNECTED", f"{other.identity} is reconnecting; send it again later")
         if len(call.undelivered) >= 256:
             raise CallError("TOO_MANY_UNACKNOWLEDGED", "wait for earlier messages to be delivered")
         call.undelivered[message.messageId] = (session, leg, other.identity)
@@ -268,6 +373,7 @@ class CallManager:
         if pending is None or pending[2] != session.identity:
             raise CallError("UNKNOWN_MESSAGE", f"no message {message.messageId} awaits this session")
         sender, sender_leg, to = pending
+        sender = call.owner(sender_leg) or sender  # the sender's connection now (it may have resumed since)
         await sender.send(sig.DataDelivered(callId=sender_leg, messageId=message.messageId, to=to))
 
     def _established_call_of(self, session: Session, leg: str) -> tuple[ActiveCall, str]:
@@ -324,21 +430,11 @@ class CallManager:
 
     def _monitor_quality(self, call: ActiveCall) -> None:
         """Each side hears about its own link (network_quality) and, in a 1:1 call, the other's (remote_...)."""
-        assert call.callee is not None
-        sides = (
-            (call.caller, call.caller_leg, call.callee, call.callee_leg),
-            (call.callee, call.callee_leg, call.caller, call.caller_leg),
-        )
-        for owner, leg, other, other_leg in sides:
+        for leg, other_leg in ((call.caller_leg, call.callee_leg), (call.callee_leg, call.caller_leg)):
 
-            async def report(
-                quality: str,
-                score: float,
-                owner: Session = owner,
-                leg: str = leg,
-                other: Session = other,
-                other_leg: str = other_leg,
-            ) -> None:
+            async def report(quality: str, score: float, leg: str = leg, other_leg: str = other_leg) -> None:
+                owner, other = call.owner(leg), call.owner(other_leg)  # the parties' connections now
+                assert owner is not None and other is not None
                 await owner.send(sig.NetworkQuality(callId=leg, networkQuality=quality, mos=score))  # type: ignore[arg-type]
                 await other.send(sig.RemoteNetworkQuality(callId=other_leg, networkQuality=quality))  # type: ignore[arg-type]
 
@@ -365,6 +461,13 @@ class CallManager:
         """Finish both legs with `error_code` and tell everyone involved. Caller holds `call.lock`."""
         call.ended = True
         self._cancel_timer(call)
+        for leg, timer in call.away.items():  # it may come back: it hears how the call ended
+            timer.cancel()
+            party = call.owner(leg)
+            if party is not None:
+                self._finished[leg] = (call.account_id, party.identity, error_code)
+        while len(self._finished) > 1024:
+            self._finished.popitem(last=False)
         for leg in (call.caller_leg, call.callee_leg):
             try:
                 await self._records.transition("hangup", call.account_id, leg, error_code)

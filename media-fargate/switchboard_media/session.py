@@ -192,8 +192,14 @@ async def _dispatch(session: SignallingSession, data: str, managers: Managers) -
                 await rooms.join(session, message)
             case sig.RejoinRoom():
                 await rooms.rejoin(session, message)
-            case sig.MediaState():
+            case sig.MediaState() if rooms.has_leg(message.callId):
                 await rooms.media_state(session, message)
+            case sig.MediaState() if managers.applications.owns(message.callId):
+                pass  # an application's call: nobody on the other side hears about it
+            case sig.MediaState():
+                await calls.media_state(session, message)
+            case sig.ResumeCall():
+                await calls.resume(session, message)
             case sig.LeaveRoom():
                 await rooms.leave(session, message.callId)
             case sig.SendData():

@@ -25,6 +25,7 @@ class NodeSettings(BaseSettings):
     room_limit: int = 15
     room_video_slots: int = 8  # the most cameras a room participant sees (the others' beyond it are not shown)
     reconnect_grace_seconds: float = 10.0  # how long a dropped participant's room seat is kept
+    call_reconnect_grace_seconds: float = 20.0  # how long a 1:1 call waits for a party's dropped signalling
     capacity: int = 200
     recordings_dir: str | None = None  # recordings in progress; set a persistent one to store a crash's leftovers
     passthrough: bool = True  # 1:1 audio skips decode/encode while the legs share a codec and no action needs it

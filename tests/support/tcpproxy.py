@@ -12,6 +12,7 @@ class CuttableProxy:
         self._server: asyncio.Server | None = None
         self._writers: set[asyncio.StreamWriter] = set()
         self.port = 0
+        self.refusing = False  # while set, new connections are closed at once (the network is still down)
 
     async def start(self) -> CuttableProxy:
         self._server = await asyncio.start_server(self._handle, "127.0.0.1", 0)
@@ -19,6 +20,9 @@ class CuttableProxy:
         return self
 
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        if self.refusing:
+            writer.transport.abort()
+            return
         upstream_reader, upstream_writer = await asyncio.open_connection(*self.target)
         self._writers |= {writer, upstream_writer}
 

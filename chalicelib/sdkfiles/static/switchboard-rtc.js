@@ -19,10 +19,13 @@
  * `chalicelib/contract/signalling.py`), and per call (or room seat) one RTCPeerConnection whose offer is POSTed to
  * the node's WHIP URL with the per-leg ticket the node hands out once the call is answered or the room joined.
  * Text over a call and network quality travel on the signalling websocket. Mute, camera, screen share and device
- * switches never renegotiate: `LocalMedia` swaps tracks on the senders (`replaceTrack`).
+ * switches never renegotiate: `LocalMedia` swaps tracks on the senders (`replaceTrack`); in a 1:1 call each side
+ * tells the node what it sends (`media_state`) and the other side hears it ("remote-muted", "remote-screen-share-added"
+ * and the like). A 1:1 call survives its signalling connection dropping: the media never used it, the client
+ * reconnects and resumes the call ("reconnecting", "reconnected").
  */
 
-export const VERSION = "1.3.0";
+export const VERSION = "1.4.0";
 
 export const CallStatus = Object.freeze({
   INITIALIZED: 0,
@@ -93,6 +96,14 @@ const CALL_EVENTS = [
   "screen-share-removed",
   "remote-camera-video-added",
   "remote-camera-video-removed",
+  "remote-screen-share-added",
+  "remote-screen-share-removed",
+  "remote-muted",
+  "remote-unmuted",
+  "remote-disconnected",
+  "remote-reconnected",
+  "reconnecting",
+  "reconnected",
   "data-channel-message",
   "network-quality-changed",
   "remote-network-quality-changed",
@@ -550,9 +561,17 @@ export class WebrtcCall extends Emitter {
     this._establishTime = undefined;
     this._endTime = undefined;
     this._ended = false;
-    this._local = new LocalMedia(rtc, (event, payload) => !this._ended && this._emit(event, payload), this._options);
+    const emit = (event, payload) => {
+      if (this._ended) return;
+      if (/^(camera-video-(added|removed)|screen-share-)/.test(event)) this._sendMediaState(); // also the browser's UI
+      this._emit(event, payload);
+    };
+    this._local = new LocalMedia(rtc, emit, this._options);
     this._remoteStream = new MediaStream();
     this._remoteVideo = null;
+    this._remoteState = { muted: false, camera: Boolean(this._options.video), screenShare: false }; // remote_media
+    this._remoteShown = null; // "camera-video" | "screen-share": what the remote video was announced as
+    this._reconnecting = false;
     this._pc = null;
     this._media = null; // the promise of local media, started by call or accept
     this._nodeEstablished = false;
@@ -636,9 +655,11 @@ export class WebrtcCall extends Emitter {
     return this._local.muted();
   }
 
-  /** Stop (true) or resume (false) sending microphone audio. Muted audio goes out as silence. */
-  mute(shouldMute) {
-    return this._local.mute(shouldMute);
+  /** Stop (true) or resume (false) sending microphone audio. Muted audio goes out as silence; the other side of
+   * a 1:1 call gets "remote-muted" ("remote-unmuted"). */
+  async mute(shouldMute) {
+    await this._local.mute(shouldMute);
+    this._sendMediaState();
   }
 
   /**
@@ -693,8 +714,19 @@ export class WebrtcCall extends Emitter {
     return this._local.hasScreenShare();
   }
 
+  /** The other side's camera is what its video shows now ("remote-camera-video-added"). */
   hasRemoteCameraVideo() {
-    return Boolean(this._remoteVideo && !this._remoteVideo.muted && this._remoteVideo.readyState === "live");
+    return this._remoteShown === "camera-video";
+  }
+
+  /** The other side shares its screen, in its camera's place ("remote-screen-share-added"). */
+  hasRemoteScreenShare() {
+    return this._remoteShown === "screen-share";
+  }
+
+  /** The other side's microphone is muted ("remote-muted"). */
+  remoteMuted() {
+    return this._remoteState.muted;
   }
 
   /** Turn the camera on or off. The call must have been started (or accepted) with `video: true`. */
@@ -704,7 +736,9 @@ export class WebrtcCall extends Emitter {
 
   hangup() {
     if (this._ended) return;
-    if (this._id) {
+    if (this._reconnecting) {
+      this._hangupWhenResumed = true; // the node hears it once the connection is back
+    } else if (this._id) {
       this._rtc._send({ type: "hangup", callId: this._id });
     } else {
       this._hangupWhenStarted = true;
@@ -763,7 +797,57 @@ export class WebrtcCall extends Emitter {
   _onEstablished() {
     this._status = CallStatus.CONNECTING;
     this._nodeEstablished = true;
+    const local = this._local;
+    const camera = !this._options.video || local.hasCameraVideo();
+    if (local.muted() || !camera || local.hasScreenShare()) this._sendMediaState(); // not what the node assumes
     this._maybeEstablished();
+  }
+
+  /** Tell the node what this side sends (the other side of a 1:1 call hears about it). */
+  _sendMediaState() {
+    if (!this._id || this._ended) return;
+    const video = Boolean(this._options.video);
+    this._rtc._send({
+      type: "media_state",
+      callId: this._id,
+      muted: this._local.muted(),
+      camera: video && this._local.hasCameraVideo(),
+      screenShare: video && this._local.hasScreenShare(),
+    });
+  }
+
+  /** What the other side sends now (`remote_media`). */
+  _onRemoteMedia({ muted, camera, screenShare }) {
+    if (this._ended) return;
+    const wasMuted = this._remoteState.muted;
+    this._remoteState = { muted: Boolean(muted), camera: Boolean(camera), screenShare: Boolean(screenShare) };
+    if (wasMuted !== this._remoteState.muted) this._emit(muted ? "remote-muted" : "remote-unmuted", {});
+    this._showRemoteVideo();
+  }
+
+  _onRemoteConnection({ connected }) {
+    if (!this._ended) this._emit(connected ? "remote-reconnected" : "remote-disconnected", {});
+  }
+
+  /** Survives a signalling drop: established with another identity (its media never used the websocket). */
+  _resumable() {
+    return this._nodeEstablished && !this._ended;
+  }
+
+  /** The signalling connection dropped; the media goes on while the client reconnects and resumes the call. */
+  _onConnectionLost() {
+    if (this._reconnecting) return;
+    this._reconnecting = true;
+    this._emit("reconnecting", {});
+  }
+
+  /** The node has given the call back to this connection (`call_resumed`). */
+  _onResumed() {
+    this._reconnecting = false;
+    if (this._ended) return;
+    if (this._hangupWhenResumed) return this._rtc._send({ type: "hangup", callId: this._id });
+    this._sendMediaState(); // what changed while the connection was down
+    this._emit("reconnected", {});
   }
 
   async _onMedia({ whipUrl, ticket }) {
@@ -811,15 +895,24 @@ export class WebrtcCall extends Emitter {
     }
     // remote video tracks start muted and unmute when frames arrive; they mute again when frames stop
     this._remoteVideo = track;
-    const added = () => {
-      if (this._ended) return;
-      play(this._options.remoteVideoElement, new MediaStream([track]));
-      this._emit("remote-camera-video-added", { stream: new MediaStream([track]) });
-    };
-    const removed = () => !this._ended && this._emit("remote-camera-video-removed", {});
-    track.addEventListener("unmute", added);
-    track.addEventListener("mute", removed);
-    if (!track.muted) added();
+    track.addEventListener("unmute", () => this._showRemoteVideo());
+    track.addEventListener("mute", () => this._showRemoteVideo());
+    this._showRemoteVideo();
+  }
+
+  /** Announce what the remote video shows now: frames arriving are the other side's screen while it says it
+   * shares one, else its camera (unless it said the camera is off); no frames, nothing. */
+  _showRemoteVideo() {
+    const track = this._remoteVideo;
+    const frames = Boolean(track && !track.muted && track.readyState === "live");
+    const { camera, screenShare } = this._remoteState;
+    const shown = !frames ? null : screenShare ? "screen-share" : camera ? "camera-video" : null;
+    if (this._ended || shown === this._remoteShown) return;
+    if (this._remoteShown) this._emit(`remote-${this._remoteShown}-removed`, {});
+    this._remoteShown = shown;
+    if (!shown) return;
+    play(this._options.remoteVideoElement, new MediaStream([track]));
+    this._emit(`remote-${shown}-added`, { stream: new MediaStream([track]) });
   }
 
   _maybeEstablished() {
@@ -885,6 +978,12 @@ export class ApplicationCall extends WebrtcCall {
 
   callsConfigurationId() {
     return this._callsConfigurationId;
+  }
+
+  _sendMediaState() {} // the application has no other side to tell
+
+  _resumable() {
+    return false; // the node ends an application's call when its connection drops
   }
 
   customData() {
@@ -1460,11 +1559,11 @@ export class SwitchboardRtc extends Emitter {
   }
 
   _lost(code, reason) {
-    // the node ends the 1:1 calls of a session that goes away, so they end here at once; it keeps room seats for
-    // a while, so rooms wait for the reconnect and take their seats back
+    // the node keeps room seats and established 1:1 calls for a while, so they wait for the reconnect and are
+    // taken back; it ends calls still ringing (and applications' calls) of a session that goes away
     const reconnecting = this._wanted && code < FINAL_CLOSE;
     for (const call of new Set(this._calls.values())) {
-      if (call instanceof RoomCall && reconnecting) call._onConnectionLost();
+      if (reconnecting && (call instanceof RoomCall || call._resumable())) call._onConnectionLost();
       else call._end("NETWORK_ERROR");
     }
     if (reconnecting) {
@@ -1474,13 +1573,15 @@ export class SwitchboardRtc extends Emitter {
     }
   }
 
-  /** After a reconnect: ask for each room seat back (`rejoin_room`); the node answers `room_joined`, then `media`. */
+  /** After a reconnect: ask for each room seat back (`rejoin_room`; the node answers `room_joined`, then `media`)
+   * and for each 1:1 call (`resume_call`; the node answers `call_resumed`, or `hangup` if it ended meanwhile). */
   _rejoinRooms() {
-    for (const room of new Set(this._calls.values())) {
-      if (!(room instanceof RoomCall) || !room.id()) continue;
+    for (const call of new Set(this._calls.values())) {
+      const room = call instanceof RoomCall;
+      if (!call.id() || !(room || call._reconnecting)) continue;
       const requestId = String(++this._requestIds);
-      this._calls.set(`request:${requestId}`, room);
-      this._send({ type: "rejoin_room", requestId, callId: room.id() });
+      this._calls.set(`request:${requestId}`, call);
+      this._send({ type: room ? "rejoin_room" : "resume_call", requestId, callId: call.id() });
     }
   }
 
@@ -1597,6 +1698,15 @@ export class SwitchboardRtc extends Emitter {
         return call && call._onNetworkQuality(message);
       case "remote_network_quality":
         return call instanceof WebrtcCall && call._onRemoteNetworkQuality(message);
+      case "remote_media":
+        return call instanceof WebrtcCall && call._onRemoteMedia(message);
+      case "remote_connection":
+        return call instanceof WebrtcCall && call._onRemoteConnection(message);
+      case "call_resumed": {
+        const resumed = this._calls.get(`request:${message.requestId}`);
+        this._calls.delete(`request:${message.requestId}`);
+        return resumed instanceof WebrtcCall && resumed._onResumed();
+      }
       case "ringing":
         return call instanceof WebrtcCall && call._onRinging();
       case "established":
@@ -1618,8 +1728,8 @@ export class SwitchboardRtc extends Emitter {
     const placed = message.requestId && this._calls.get(`request:${message.requestId}`);
     if (placed) {
       this._calls.delete(`request:${message.requestId}`);
-      // a refused rejoin means the seat is gone (the grace period passed): the room was lost with the network
-      if (placed instanceof RoomCall && placed.id()) placed._end("NETWORK_ERROR");
+      // a refused rejoin (or resume) means the seat (or call) is gone: it was lost with the network
+      if (placed.id()) placed._end("NETWORK_ERROR");
       else placed._fail(message.code);
       return;
     }

@@ -10,7 +10,7 @@ what they receive.
 """
 
 from switchboard_rtc.audio import AudioSink, MutableAudio, ToneSource
-from switchboard_rtc.call import Call, CallEnded
+from switchboard_rtc.call import Call, CallEnded, CallEvent
 from switchboard_rtc.client import RtcClient, RtcError
 from switchboard_rtc.room import RoomCall
 from switchboard_rtc.video import ColorSource, VideoSink
@@ -19,6 +19,7 @@ __all__ = [
     "AudioSink",
     "Call",
     "CallEnded",
+    "CallEvent",
     "ColorSource",
     "MutableAudio",
     "RoomCall",

@@ -1,11 +1,22 @@
-"""A call as the SDK sees it: state, awaitables for its milestones, and its media session (WHIP to the node)."""
+"""A call as the SDK sees it: state, awaitables for its milestones, and its media session (WHIP to the node).
+
+In a 1:1 call each side tells the node what it sends (muted, camera, screen share) and hears what the other sends;
+the changes arrive as `CallEvent`s named as in Infobip's `infobip-rtc` ("remote-muted", "remote-screen-share-added",
+...) on `call_events` and to `on(name, handler)`. A shared screen goes out in the camera's place, on the call's one
+video: "remote-screen-share-added" carries the same received track as the camera's did. When the signalling
+connection drops, an established 1:1 call goes on (its media never used that connection): "reconnecting", then
+"reconnected" once the client has reconnected and resumed it; the other side hears "remote-disconnected" and
+"remote-reconnected".
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import uuid
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import aiohttp
 from aiortc import RTCConfiguration, RTCIceServer, RTCPeerConnection, RTCSessionDescription
@@ -25,7 +36,20 @@ class CallEnded(Exception):
         self.error_code = error_code
 
 
+@dataclass(frozen=True)
+class CallEvent:
+    """Something that happened to a call, named as in `infobip-rtc`: "remote-muted", "remote-unmuted",
+    "remote-camera-video-added" / "-removed", "remote-screen-share-added" / "-removed" (`track`: the received video),
+    "remote-disconnected", "remote-reconnected", "reconnecting", "reconnected"."""
+
+    name: str
+    track: MediaStreamTrack | None = None
+
+
 class Call:
+    # what the other side of a 1:1 call sends changes with `remote_media`; a room's far end is everyone (see RoomCall)
+    FOLLOWS_REMOTE_MEDIA = True
+
     def __init__(
         self,
         client: RtcClient,
@@ -59,6 +83,19 @@ class Call:
         self.broadcasts: asyncio.Queue[sig.BroadcastText] = asyncio.Queue()  # text the application broadcast
         self._deliveries: dict[str, asyncio.Future[sig.DataDelivered]] = {}
         self._video_sender: object | None = None
+        self._camera_on = video
+        self._screen: MediaStreamTrack | None = None  # shared in the camera's place
+        self.peer_is_identity = False  # a 1:1 call with another identity (it survives a signalling drop)
+        self.remote_muted = False
+        self.remote_camera = video
+        self.remote_screen_share = False
+        self.remote_connected = True
+        self.remote_video: MediaStreamTrack | None = None  # the other side's camera or screen, as received
+        self._remote_shown: str | None = None  # "camera-video" | "screen-share": what the events said it shows
+        self.call_events: asyncio.Queue[CallEvent] = asyncio.Queue()
+        self._call_handlers: dict[str, list[Callable[[CallEvent], Any]]] = {}
+        self._background: set[asyncio.Future[Any]] = set()
+        self._hangup_when_resumed = False
         self._ringing = asyncio.Event()
         self._established = asyncio.Event()
         self._media_connected = asyncio.Event()
@@ -84,25 +121,84 @@ class Call:
         self._audio.send_dtmf(digits)
 
     def mute(self, muted: bool = True) -> None:
-        """Stop (or resume) sending audio: the far end hears silence."""
+        """Stop (or resume) sending audio: the far end hears silence (and, in a 1:1 call, "remote-muted")."""
         if self._audio is None:
             raise RuntimeError("the call has no media yet")
         self._audio.muted = muted
+        self._send_media_state()
 
     def muted(self) -> bool:
         return self._audio is not None and self._audio.muted
 
     def camera_video(self, source: MediaStreamTrack | None) -> None:
-        """Send video from `source`, or none (camera off) — on the video the call negotiated."""
+        """Send video from `source`, or none (camera off) — on the video the call negotiated. While the screen is
+        shared, the camera waits for its turn."""
         if self._video_sender is None:
             raise RuntimeError("the call did not negotiate video")
-        self._video_sender.replaceTrack(source)  # type: ignore[attr-defined]
+        if self._screen is None:
+            self._video_sender.replaceTrack(source)  # type: ignore[attr-defined]
         self.video_source = source
+        self._camera_on = source is not None
+        self._send_media_state()
+
+    def screen_share(self, source: MediaStreamTrack | None) -> None:
+        """Share a screen from `source` in the camera's place, or stop (None) and send the camera again (if on). The
+        other side gets "remote-screen-share-added" on the video it receives. The call must have video."""
+        if self._video_sender is None:
+            raise RuntimeError("screen share needs a call with video")
+        self._screen = source
+        camera = self.video_source if self._camera_on else None
+        self._video_sender.replaceTrack(source or camera)  # type: ignore[attr-defined]
+        self._send_media_state()
+
+    def has_screen_share(self) -> bool:
+        return self._screen is not None
+
+    def on(self, event: str, handler: Callable[[CallEvent], Any]) -> None:
+        """Call `handler` (a function or a coroutine function) with each `CallEvent` named `event`."""
+        self._call_handlers.setdefault(event, []).append(handler)
+
+    async def next_event(self, *names: str, timeout: float = 10) -> CallEvent:
+        """The next call event (of `names`, when given), skipping others."""
+        async with asyncio.timeout(timeout):
+            while True:
+                event = await self.call_events.get()
+                if not names or event.name in names:
+                    return event
+
+    def _event(self, name: str, track: MediaStreamTrack | None = None) -> None:
+        event = CallEvent(name, track)
+        self.call_events.put_nowait(event)
+        for handler in self._call_handlers.get(name, []):
+            result = handler(event)
+            if asyncio.iscoroutine(result):
+                self._in_background(result)
+
+    def _in_background(self, work: Any) -> None:
+        task = asyncio.ensure_future(work)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    def _send_media_state(self) -> None:
+        """Tell the node what this side sends now (the other side of a 1:1 call hears about it)."""
+        if self.is_ended or self.client.ws.closed:
+            return  # after a reconnect, the call's state goes again with the next change
+        state = sig.MediaState(
+            callId=self.id,
+            muted=self.muted(),
+            camera=self.video and self._camera_on,
+            screenShare=self.video and self._screen is not None,
+        )
+        self._in_background(self.client.send(state))
 
     async def decline(self) -> None:
         await self.client.send(sig.Decline(callId=self.id))
 
     async def hangup(self) -> None:
+        """End the call. While the client reconnects, the node hears it once the call is resumed."""
+        if self.client.ws.closed and self.peer_is_identity and not self.is_ended:
+            self._hangup_when_resumed = True
+            return
         await self.client.send(sig.Hangup(callId=self.id))
 
     async def ringing(self, timeout: float = 10) -> None:
@@ -118,6 +214,9 @@ class Call:
         await asyncio.wait_for(self._ended.wait(), timeout)
         assert self.error_code is not None
         return self.error_code
+
+    async def wait_ended(self) -> None:
+        await self._ended.wait()
 
     async def _wait(self, milestone: asyncio.Event) -> None:
         waiter = asyncio.ensure_future(milestone.wait())
@@ -140,6 +239,42 @@ class Call:
         self.state = "ESTABLISHED"
         self._established.set()
 
+    def on_remote_media(self, message: sig.RemoteMedia) -> None:
+        """The other side of a 1:1 call now sends this: announce what changed."""
+        if message.muted != self.remote_muted:
+            self.remote_muted = message.muted
+            self._event("remote-muted" if message.muted else "remote-unmuted")
+        self.remote_camera, self.remote_screen_share = message.camera, message.screenShare
+        self._show_remote_video()
+
+    def _show_remote_video(self) -> None:
+        """Announce what the received video shows now (the other side's camera, its screen, or nothing)."""
+        if self.remote_video is None or self.is_ended:
+            return
+        shown = "screen-share" if self.remote_screen_share else "camera-video" if self.remote_camera else None
+        if shown == self._remote_shown:
+            return
+        if self._remote_shown is not None:
+            self._event(f"remote-{self._remote_shown}-removed")
+        self._remote_shown = shown
+        if shown is not None:
+            self._event(f"remote-{shown}-added", self.remote_video)
+
+    def on_remote_connection(self, connected: bool) -> None:
+        if connected != self.remote_connected:
+            self.remote_connected = connected
+            self._event("remote-reconnected" if connected else "remote-disconnected")
+
+    def on_reconnecting(self) -> None:
+        self._event("reconnecting")
+
+    def on_resumed(self) -> None:
+        if self._hangup_when_resumed:
+            self._in_background(self.client.send(sig.Hangup(callId=self.id)))
+            return
+        self._event("reconnected")
+        self._send_media_state()  # what changed while the connection was down
+
     @property
     def is_ended(self) -> bool:
         return self._ended.is_set()
@@ -153,6 +288,8 @@ class Call:
             with contextlib.suppress(Exception):
                 await self.pc.close()
             self._media_connected.clear()
+        else:  # a video call starts with the cameras on (until a side says otherwise)
+            self._camera_on = self.remote_camera = self.video
         self.pc = RTCPeerConnection(self._configuration())
         was_muted = self._audio is not None and self._audio.muted
         self._audio = MutableAudio(self.audio_source or ToneSource(0))
@@ -170,6 +307,9 @@ class Call:
                 self.audio_sink.consume(track)
             elif track.kind == "video" and self.video_sink is not None:
                 self.video_sink.consume(track)
+            if track.kind == "video" and self.FOLLOWS_REMOTE_MEDIA:
+                self.remote_video = track
+                self._show_remote_video()
 
         @self.pc.on("connectionstatechange")
         def on_state() -> None:

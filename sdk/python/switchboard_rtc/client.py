@@ -30,8 +30,9 @@ class RtcError(Exception):
 
 
 class RtcClient:
-    """One device's connection. If the connection drops, it reconnects by itself (RECONNECT_ATTEMPTS, backing off)
-    and takes back its room seats; 1:1 calls do not survive a drop yet (the node ends them)."""
+    """One device's connection. If the connection drops, it reconnects by itself (RECONNECT_ATTEMPTS, backing off),
+    takes back its room seats (with new media) and resumes its established 1:1 calls (their media never stopped;
+    the node waits SWITCHBOARD_MEDIA_CALL_RECONNECT_GRACE_SECONDS for them). Calls still ringing end (NETWORK_ERROR)."""
 
     RECONNECT_ATTEMPTS = 20
 
@@ -93,7 +94,10 @@ class RtcClient:
 
     async def _reconnect(self) -> None:
         for call in self.calls.values():
-            call.media_lost()
+            if isinstance(call, RoomCall):
+                call.media_lost()
+            elif self._resumable(call):
+                call.on_reconnecting()
         await self._emit("reconnecting", None)
         for attempt in range(self.RECONNECT_ATTEMPTS):
             await asyncio.sleep(min(0.25 * 2**attempt, 2.0))
@@ -105,6 +109,8 @@ class RtcClient:
             for call in list(self.calls.values()):
                 if isinstance(call, RoomCall) and not call.is_ended:
                     await self._rejoin(call)
+                elif self._resumable(call):
+                    await self._resume(call)
                 elif not call.is_ended:
                     await call.on_hangup("NETWORK_ERROR")
             await self._emit("reconnected", None)
@@ -123,6 +129,28 @@ class RtcClient:
         except (RtcError, TimeoutError):
             await room.on_hangup("NETWORK_ERROR")
         finally:
+            self._pending.pop(request_id, None)
+
+    @staticmethod
+    def _resumable(call: Call) -> bool:
+        return call.peer_is_identity and call.state == "ESTABLISHED" and not call.is_ended
+
+    async def _resume(self, call: Call, timeout: float = 10) -> None:
+        """Take back the control of an established 1:1 call; it ends (NETWORK_ERROR) if the node no longer has it."""
+        request_id = next(self._request_ids)
+        resumed: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+        self._pending[request_id] = resumed
+        ended = asyncio.ensure_future(call.wait_ended())  # the node may say how it ended while we were away
+        try:
+            await self.send(sig.ResumeCall(requestId=request_id, callId=call.id))
+            either: set[asyncio.Future[Any]] = {resumed, ended}
+            await asyncio.wait(either, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+            if resumed.done() and resumed.exception() is None:
+                call.on_resumed()
+            elif not call.is_ended:
+                await call.on_hangup("NETWORK_ERROR")
+        finally:
+            ended.cancel()
             self._pending.pop(request_id, None)
 
     def on(self, event: str, handler: Callable[[Any], Any]) -> None:
@@ -144,7 +172,9 @@ class RtcClient:
     ) -> Call:
         request_id = next(self._request_ids)
         message = sig.Call(requestId=request_id, to=identity, video=video)
-        return await self._start(message, identity, audio_source, audio_sink, video, video_source, video_sink, timeout)
+        call = await self._start(message, identity, audio_source, audio_sink, video, video_source, video_sink, timeout)
+        call.peer_is_identity = True
+        return call
 
     async def call_application(
         self,
@@ -276,6 +306,7 @@ class RtcClient:
                 )
                 call.calls_configuration_id = message.callsConfigurationId
                 call.custom_data = message.customData
+                call.peer_is_identity = message.callsConfigurationId is None
                 self.calls[call.id] = call
                 await self.incoming_calls.put(call)
                 await self._emit("incoming_call", call)
@@ -327,6 +358,14 @@ class RtcClient:
                 self._call(message.callId).on_network_quality(message.networkQuality, remote=False)
             case sig.RemoteNetworkQuality():
                 self._call(message.callId).on_network_quality(message.networkQuality, remote=True)
+            case sig.RemoteMedia():
+                self._call(message.callId).on_remote_media(message)
+            case sig.RemoteConnection():
+                self._call(message.callId).on_remote_connection(message.connected)
+            case sig.CallResumed():
+                future = self._pending.get(message.requestId)
+                if future is not None and not future.done():
+                    future.set_result(message.callId)
             case sig.Error():
                 error = RtcError(message.code, message.text)
                 future = self._pending.get(message.requestId or "")

@@ -29,6 +29,8 @@ RoomEvent = ParticipantEvent | sig.VideoSlots
 
 
 class RoomCall(Call):
+    FOLLOWS_REMOTE_MEDIA = False  # the others' cameras and screens arrive on video slots (`video_of`, `screen_of`)
+
     def __init__(self, client: RtcClient, call_id: str, room: str, participants: list[sig.Participant]) -> None:
         super().__init__(client, call_id, room, incoming=False)
         self.room = room
@@ -51,15 +53,12 @@ class RoomCall(Call):
 
     def mute(self, muted: bool = True) -> None:
         """Stop (or resume) sending audio; the others in the room get participant_media_changed."""
-        super().mute(muted)
-        self._send_media_state()
+        super().mute(muted)  # which sends this seat's media state
 
     def camera_video(self, source: MediaStreamTrack | None) -> None:
         """Send the camera from `source`, or none (camera off: the others stop seeing it and get
         participant_media_changed). The room must have been joined with video."""
-        super().camera_video(source)
-        self._camera_on = source is not None
-        self._send_media_state()
+        super().camera_video(source)  # which sends this seat's media state
 
     def screen_share(self, source: MediaStreamTrack | None) -> None:
         """Share a screen from `source` beside the camera, or stop (None): the others see it on one of their video
