@@ -106,6 +106,8 @@ TABLES: tuple[TableSpec, ...] = tuple(table_spec(model) for model in ALL_MODELS)
 
 DELIVERY_QUEUE = "deliveries.fifo"
 DEAD_LETTER_QUEUE = "deliveries-dead.fifo"
+RECORDING_EXPORT_QUEUE = "recording-exports"
+RECORDING_EXPORT_DEAD_QUEUE = "recording-exports-dead"
 
 QUEUES: tuple[QueueSpec, ...] = (
     QueueSpec(DEAD_LETTER_QUEUE, fifo=True, visibility_timeout_seconds=60, retention_seconds=14 * 86400),
@@ -119,11 +121,25 @@ QUEUES: tuple[QueueSpec, ...] = (
         dead_letter=DEAD_LETTER_QUEUE,
         max_receive_count=1000,
     ),
+    QueueSpec(RECORDING_EXPORT_DEAD_QUEUE, fifo=False, visibility_timeout_seconds=60, retention_seconds=14 * 86400),
+    # Standard, not FIFO: exports are independent. The exporter retries with its own backoff (hiding the message)
+    # and gives up after its last attempt; only a message whose handler keeps crashing reaches the dead letters.
+    # The visibility timeout outlasts the consumer's timeout (`infra.cdk.control_plane._TIMEOUTS`).
+    QueueSpec(
+        RECORDING_EXPORT_QUEUE,
+        fifo=False,
+        visibility_timeout_seconds=960,
+        retention_seconds=4 * 86400,
+        dead_letter=RECORDING_EXPORT_DEAD_QUEUE,
+        max_receive_count=12,
+    ),
 )
 
 QUEUE_URL_SETTINGS = {
     DELIVERY_QUEUE: "SWITCHBOARD_DELIVERY_QUEUE_URL",
     DEAD_LETTER_QUEUE: "SWITCHBOARD_DEAD_LETTER_QUEUE_URL",
+    RECORDING_EXPORT_QUEUE: "SWITCHBOARD_RECORDING_EXPORT_QUEUE_URL",
+    RECORDING_EXPORT_DEAD_QUEUE: "SWITCHBOARD_RECORDING_EXPORT_DEAD_QUEUE_URL",
 }
 
 EVENT_SOURCES: tuple[EventSourceSpec, ...] = (
@@ -131,6 +147,11 @@ EVENT_SOURCES: tuple[EventSourceSpec, ...] = (
     # FIFO groups keep each call's order whatever the concurrency; more pollers let other calls proceed.
     EventSourceSpec("deliver_events", "queue", DELIVERY_QUEUE, batch_size=10, max_concurrency=4),
     EventSourceSpec("archive_dead_letters", "queue", DEAD_LETTER_QUEUE, batch_size=10),
+    # The outbox's second reader (DynamoDB serves two per shard without throttling): *_RECORDING_READY and
+    # *_COMPOSITION_FINISHED → one message per stored file on the export queue, when the account exports.
+    EventSourceSpec("queue_recording_exports", "table-stream", "outbox", batch_size=100),
+    # One file per invocation: an upload can take minutes, and one slow server must not hold other files back.
+    EventSourceSpec("export_recordings", "queue", RECORDING_EXPORT_QUEUE, batch_size=1, max_concurrency=2),
 )
 
 BUCKET = "media"

@@ -52,6 +52,16 @@ class Settings(BaseSettings):
     delivery_log_retention_days: int = 7
     dead_letter_retention_days: int = 14
     outbox_retention_days: int = 3
+    # Finished recordings waiting to be pushed to their account's SFTP destination.
+    recording_export_queue_url: str = ""
+
+    # The dead-node reaper (`chalicelib.media_nodes.reaper`; every minute on AWS, every `local_schedule_seconds` in
+    # the local runner): a node silent this long is dead (three missed 10 s heartbeats); a live leg no node ever
+    # took is stranded after `reaper_unassigned_after_seconds`; at most `reaper_max_items` legs and files per run.
+    reaper_dead_after_seconds: int = 30
+    reaper_unassigned_after_seconds: int = 300
+    reaper_max_items: int = 200
+    local_schedule_seconds: float = 5.0
 
     # The media bucket (recordings, uploaded audio files): set by the local runner and the stack.
     bucket: str = ""

@@ -156,6 +156,7 @@ class OutboxEvent(BaseModel):
     application_id = UnicodeAttribute(null=True)
     entity_id = UnicodeAttribute(null=True)
     body = UnicodeAttribute()  # the exact JSON delivered to webhooks
+    target = UnicodeAttribute(null=True)  # "<channel>/<id>": one named webhook (a call-link config), no subscriptions
     created_at = UTCDateTimeAttribute()
     expires_at = TTLAttribute()
 
@@ -220,6 +221,17 @@ class ApplicationTransferAttribute(MapAttribute[str, object]):
     reason = UnicodeAttribute(null=True)  # why it failed: REJECTED | TIMEOUT | ...
 
 
+class CallLegByLiveNode(GlobalSecondaryIndex["CallLeg"]):
+    """Live legs only (sparse: `live_node` is removed when a leg ends), by the media node that handles them; the
+    dead-node reaper reads it (`chalicelib.media_nodes.reaper`)."""
+
+    class Meta:
+        index_name = "live-by-node"
+        projection = AllProjection()
+
+    live_node = UnicodeAttribute(hash_key=True)
+
+
 class CallLeg(BaseModel):
     """One call leg (Infobip's `Call` / `CallLog`). Keyed by account, so another account's call id is unknown.
 
@@ -257,7 +269,11 @@ class CallLeg(BaseModel):
     conference_ids = ListAttribute(of=UnicodeAttribute, null=True)  # every conference it joined, in order
     dialog_id = UnicodeAttribute(null=True)  # the dialog the leg is or was in (written by dialogs only)
     application_transfer = ApplicationTransferAttribute(null=True)  # written by `calls.transfers` only
+    # While the leg is live: its node_id, or "-" before a node took it (`calls.repository`); absent once it ended.
+    live_node = UnicodeAttribute(null=True)
     expires_at = TTLAttribute()
+
+    by_live_node = CallLegByLiveNode()
 
 
 # --- conferences ----------------------------------------------------------------------------------------
@@ -508,6 +524,18 @@ class CallLinkSession(BaseModel):
 # --- recordings -----------------------------------------------------------------------------------------
 
 
+class RecordingFileByNode(GlobalSecondaryIndex["RecordingFile"]):
+    """Files by the media node that records them and their status: the dead-node reaper queries a node's RECORDING
+    and UPLOADING files (`chalicelib.media_nodes.reaper`)."""
+
+    class Meta:
+        index_name = "by-node"
+        projection = AllProjection()
+
+    node_id = UnicodeAttribute(hash_key=True)
+    status = UnicodeAttribute(range_key=True)
+
+
 class RecordingFile(BaseModel):
     """One recorded file (Infobip's `RecordingFile`) of a call, conference or dialog recording (`scope_type`,
     `scope_id`); `call_id` names the participant of a per-participant file, none for a composed one. The media is
@@ -545,10 +573,16 @@ class RecordingFile(BaseModel):
     entity_id = UnicodeAttribute(null=True)
     node_id = UnicodeAttribute(null=True)
     sftp_upload_status = UnicodeAttribute(null=True)  # UPLOADING | UPLOADED | FAILED (the SFTP export)
-    sftp_error = UnicodeAttribute(null=True)
+    sftp_error = UnicodeAttribute(null=True)  # the last failed attempt's sentence (`recording_export.errors`)
+    sftp_error_reason = UnicodeAttribute(null=True)  # ... and its code (HOST_KEY_MISMATCH, UNREACHABLE, ...)
+    sftp_attempts = NumberAttribute(null=True)
+    sftp_next_attempt_at = UTCDateTimeAttribute(null=True)  # when a failed export is tried again (None: never)
+    sftp_remote_path = UnicodeAttribute(null=True)  # where the zip was put, once UPLOADED
     deleted_at = UTCDateTimeAttribute(null=True)
     deleted_by = UnicodeAttribute(null=True)  # the API key (or the composition) that deleted it
     deleted_reason = UnicodeAttribute(null=True)
+
+    by_node = RecordingFileByNode()
 
 
 # --- account recording settings and the recording export ---------------------------------------------

@@ -21,11 +21,10 @@ from chalicelib.recordings.wav import compose
 
 
 def _participants(account_id: str, scope_type: str, scope_id: str) -> list[RecordingFile]:
-    items = [
-        item
-        for item in repository.of_scope(account_id, scope_type, scope_id)
-        if item.status == "READY" and not item.composed and item.location == "HOSTED" and item.object_key
-    ]
+    stored = [item for item in repository.of_scope(account_id, scope_type, scope_id) if item.status == "READY"]
+    if any(item.location == "SFTP" and not item.composed for item in stored):
+        raise Conflict("Participants' files were exported over SFTP: they are no longer stored here to compose.")
+    items = [item for item in stored if not item.composed and item.location == "HOSTED" and item.object_key]
     if not items:
         if service.visible(repository.of_scope(account_id, scope_type, scope_id)):
             raise Conflict("There are no stored per-participant files to compose.")
@@ -90,5 +89,5 @@ def compose_recording(
         for item in items:
             service.tombstone(item, who, f"composed into {file_id}")
     remaining = service.visible(repository.of_scope(account_id, scope_type, scope_id))
-    view = service.recording_view(composed, remaining)
+    view = service.recording_view(composed, remaining, event=True)
     publish(account_id, [service.recording_event("COMPOSITION_FINISHED", composed, {"recording": view})])

@@ -1,4 +1,5 @@
-"""Start and stop recording on the media node that has the call or mixes the conference (signed internal API).
+"""Start and stop recording on the media node that has the call, mixes the conference or bridges the dialog (signed
+internal API).
 
 The node records, writes the file items and the `*_RECORDING_*` events itself (it knows when media really starts
 and when files are stored); here the request is checked and routed. A call not answered yet starts recording once
@@ -12,9 +13,13 @@ from typing import Literal
 from chalicelib.calls import service as calls_service
 from chalicelib.calls.operations import MediaUnavailable, node_client, node_text
 from chalicelib.contract import control
-from chalicelib.core.errors import BadRequest, Conflict
+from chalicelib.core.errors import AppError, BadRequest, Conflict
+from chalicelib.events.envelope import NewEvent
+from chalicelib.events.outbox import publish
 from chalicelib.media_nodes.control import MediaNodeClient, MediaNodeError
 from chalicelib.recordings import schemas
+
+VIDEO_ON_CALLS_ONLY = "AUDIO_AND_VIDEO recording is available on calls only: record a conference as AUDIO"
 
 
 class RecordingClient(MediaNodeClient):
@@ -85,6 +90,8 @@ def start_conference_recording(
 ) -> None:
     from chalicelib.conferences import service as conferences_service
 
+    if recording.recordingType == "AUDIO_AND_VIDEO":  # the node records video on calls only (MP4 of 1:1 calls)
+        raise BadRequest("Request is invalid.", {"recordingType": [VIDEO_ON_CALLS_ONLY]})
     record = conferences_service.get_conference(account_id, conference_id)
     if record.finished:
         raise conferences_service.ConferenceFinished(conference_id)
@@ -112,6 +119,58 @@ def stop_conference_recording(account_id: str, conference_id: str) -> None:
         raise conferences_service.ConferenceFinished(conference_id)
     body = control.StopRecordingRequest(accountId=account_id, scope="CONFERENCE", scopeId=conference_id)
     _send(_client(record.node_id if record.present else None, "conference"), "stop", body, "conference")
+
+
+def start_dialog_recording(
+    account_id: str, dialog_id: str, recording: schemas.DialogRecordingRequest, *, reporting: bool = False
+) -> None:
+    """Record the dialog on its node: at once when established, else from when it is (the `recording` of a create).
+    `reporting`: a node that refuses is told by DIALOG_RECORDING_FAILED rather than an error (the dialog goes on)."""
+    from chalicelib.dialogs import service as dialogs_service
+
+    record = dialogs_service.get_dialog(account_id, dialog_id)
+    if record.finished:
+        raise dialogs_service.DialogFinished(dialog_id)
+    composition = recording.dialogComposition
+    body = control.StartRecordingRequest(
+        accountId=account_id,
+        scope="DIALOG",
+        scopeId=dialog_id,
+        recordingType=recording.recordingType,
+        composition=bool(composition and composition.enabled),
+        customData=recording.customData,
+        filePrefix=recording.filePrefix,
+        callsConfigurationId=record.calls_configuration_id,
+        applicationId=record.application_id,
+        entityId=record.entity_id,
+    )
+    try:
+        _send(_client(record.node_id, "dialog"), "start", body, "dialog")
+    except AppError as error:
+        if not reporting:
+            raise
+        failed = NewEvent(
+            "DIALOG_RECORDING_FAILED",
+            dialog_id=dialog_id,
+            calls_configuration_id=record.calls_configuration_id,
+            application_id=record.application_id,
+            entity_id=record.entity_id,
+            properties={
+                "reason": f"the recording could not start: {error.text}",
+                "recordingCustomData": body.customData,
+            },
+        )
+        publish(account_id, [failed])
+
+
+def stop_dialog_recording(account_id: str, dialog_id: str) -> None:
+    from chalicelib.dialogs import service as dialogs_service
+
+    record = dialogs_service.get_dialog(account_id, dialog_id)
+    if record.finished:
+        raise dialogs_service.DialogFinished(dialog_id)
+    body = control.StopRecordingRequest(accountId=account_id, scope="DIALOG", scopeId=dialog_id)
+    _send(_client(record.node_id, "dialog"), "stop", body, "dialog")
 
 
 def call_recording_options(raw: dict[str, object] | None) -> schemas.CallRecordingRequest | None:

@@ -7,11 +7,14 @@ large files go up in parts (boto3's managed transfer: multipart above `MULTIPART
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 from boto3.s3.transfer import TransferConfig
-from pynamodb.exceptions import DoesNotExist
+from pynamodb.exceptions import DoesNotExist, UpdateError
+from pynamodb.expressions.condition import Condition
+from pynamodb.expressions.update import Action
 
 from chalicelib.core import objects
 from chalicelib.db.models import RecordingFile
@@ -65,8 +68,8 @@ def delete_object(key: str) -> None:
     objects.s3().delete_object(Bucket=objects.bucket(), Key=key)
 
 
-def save(item: RecordingFile) -> None:
-    item.save()
+def save(item: RecordingFile, condition: Condition | None = None) -> None:
+    item.save(condition=condition)
 
 
 def get(account_id: str, file_id: str) -> RecordingFile | None:
@@ -89,3 +92,54 @@ def of_scope(account_id: str, scope_type: str, scope_id: str) -> list[RecordingF
 def of_recording(account_id: str, recording_id: str) -> list[RecordingFile]:
     condition = RecordingFile.recording_id == recording_id
     return list(RecordingFile.query(account_id, filter_condition=condition, consistent_read=True))
+
+
+# --- the SFTP export's side of a file (`chalicelib.recordings.export`) -------------------------------------------
+
+
+def open_object(key: str) -> Any:
+    """The object as a stream (botocore's StreamingBody): read in chunks, closed by the reader."""
+    return objects.s3().get_object(Bucket=objects.bucket(), Key=key)["Body"]
+
+
+_EXPORTABLE = (RecordingFile.status == "READY") & (RecordingFile.location == "HOSTED")
+
+
+def claim_export(account_id: str, file_id: str) -> bool:
+    """Mark a stored file that was never exported as UPLOADING (its export is queued); False for any other file."""
+    condition = _EXPORTABLE & RecordingFile.object_key.exists() & RecordingFile.sftp_upload_status.does_not_exist()
+    return _update(account_id, file_id, [RecordingFile.sftp_upload_status.set("UPLOADING")], condition)
+
+
+def release_export_claim(account_id: str, file_id: str) -> None:
+    """Undo `claim_export` when the export could not be queued after all (the stream retries the event)."""
+    condition = (RecordingFile.sftp_upload_status == "UPLOADING") & RecordingFile.sftp_attempts.does_not_exist()
+    _update(account_id, file_id, [RecordingFile.sftp_upload_status.remove()], condition)
+
+
+def update_export(account_id: str, file_id: str, actions: Sequence[Action]) -> bool:
+    """Apply the export's state to a file that is still READY (not deleted meanwhile); False otherwise."""
+    return _update(account_id, file_id, actions, RecordingFile.status == "READY")
+
+
+def _update(account_id: str, file_id: str, actions: Sequence[Action], condition: Condition) -> bool:
+    try:
+        item = RecordingFile(account_id, file_id)
+        item.update(actions=list(actions), condition=RecordingFile.file_id.exists() & condition)
+    except UpdateError as error:
+        if error.cause_response_code == "ConditionalCheckFailedException":
+            return False
+        raise
+    return True
+
+
+def unsettled_of_node(node_id: str, limit: int) -> list[RecordingFile]:
+    """Up to `limit` files the node is still recording or storing (RECORDING, UPLOADING), of every account, from
+    the `by-node` index (eventually consistent: the service reads a file again before changing it)."""
+    found: list[RecordingFile] = []
+    for status in ("RECORDING", "UPLOADING"):
+        remaining = limit - len(found)
+        if remaining <= 0:
+            break
+        found += RecordingFile.by_node.query(node_id, RecordingFile.status == status, limit=remaining)
+    return found

@@ -1,4 +1,5 @@
-"""`/calls/1/recordings/*` (reads, download, delete, compose) and start/stop recording on calls and conferences."""
+"""`/calls/1/recordings/*` (reads, download, delete, compose) and start/stop recording on calls, conferences and
+dialogs."""
 
 from __future__ import annotations
 
@@ -63,6 +64,18 @@ def stop_conference_recording(ctx: RequestContext, conferenceId: str) -> ActionR
     return PENDING
 
 
+@route(blueprint, "/calls/1/dialogs/{dialogId}/start-recording", methods=["POST"])
+def start_dialog_recording(ctx: RequestContext, dialogId: str) -> ActionResponse:
+    operations.start_dialog_recording(ctx.account_id, dialogId, ctx.body(schemas.DialogRecordingRequest))
+    return PENDING  # DIALOG_RECORDING_STARTED once the node records (a dialog not established yet: from then)
+
+
+@route(blueprint, "/calls/1/dialogs/{dialogId}/stop-recording", methods=["POST"])
+def stop_dialog_recording(ctx: RequestContext, dialogId: str) -> ActionResponse:
+    operations.stop_dialog_recording(ctx.account_id, dialogId)
+    return PENDING
+
+
 # --- reads ----------------------------------------------------------------------------------------------------
 
 
@@ -103,6 +116,29 @@ def compose_conference_recording(ctx: RequestContext, conferenceId: str) -> Acti
     request = ctx.body(schemas.OnDemandComposition) if ctx.request.raw_body else schemas.OnDemandComposition()
     composition.compose_recording(ctx.account_id, "CONFERENCE", conferenceId, request, _who(ctx))
     return COMPLETED  # CONFERENCE_COMPOSITION_FINISHED / _FAILED tell the outcome
+
+
+@route(blueprint, f"{RECORDINGS}/dialogs")
+def list_dialog_recordings(ctx: RequestContext) -> schemas.DialogRecordingPage:
+    query = _query(ctx, schemas.DialogRecordingQuery)
+    return service.list_dialog_recordings(ctx.account_id, query, *ctx.paging())
+
+
+@route(blueprint, f"{RECORDINGS}/dialogs/{{dialogId}}")
+def get_dialog_recording(ctx: RequestContext, dialogId: str) -> schemas.DialogRecording:
+    return service.get_dialog_recording(ctx.account_id, dialogId)
+
+
+@route(blueprint, f"{RECORDINGS}/dialogs/{{dialogId}}", methods=["DELETE"])
+def delete_dialog_recordings(ctx: RequestContext, dialogId: str) -> dict[str, Any]:
+    return service.delete_recordings(ctx.account_id, "DIALOG", dialogId, _who(ctx))
+
+
+@route(blueprint, f"{RECORDINGS}/dialogs/{{dialogId}}/compose", methods=["POST"])
+def compose_dialog_recording(ctx: RequestContext, dialogId: str) -> ActionResponse:
+    request = ctx.body(schemas.OnDemandComposition) if ctx.request.raw_body else schemas.OnDemandComposition()
+    composition.compose_recording(ctx.account_id, "DIALOG", dialogId, request, _who(ctx))
+    return COMPLETED  # DIALOG_COMPOSITION_FINISHED / _FAILED tell the outcome
 
 
 # --- files ----------------------------------------------------------------------------------------------------

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import BeforeValidator, Field
 
-from chalicelib.calls.schemas import CallDirection, CallEndpoint, Platform, Schema, _query_datetime
+from chalicelib.calls.schemas import CallDirection, CallEndpoint, CallEndpointType, Platform, Schema, _query_datetime
 from chalicelib.core.paging import PageInfo
 
 RecordingType = Literal["AUDIO", "AUDIO_AND_VIDEO"]
@@ -51,6 +51,19 @@ class ConferenceRecordingRequest(Schema):
     filePrefix: str | None = Field(default=None, min_length=1, max_length=214, pattern=FILE_PREFIX)
 
 
+class DialogRecordingComposition(Schema):
+    enabled: bool = False
+
+
+class DialogRecordingRequest(Schema):
+    """`POST /calls/1/dialogs/{dialogId}/start-recording`, and the `recording` of a dialog create."""
+
+    recordingType: RecordingType
+    dialogComposition: DialogRecordingComposition | None = None
+    customData: dict[str, str] | None = None
+    filePrefix: str | None = Field(default=None, min_length=1, max_length=214, pattern=FILE_PREFIX)
+
+
 class MultiChannel(Schema):
     enabled: bool
 
@@ -61,6 +74,17 @@ class OnDemandComposition(Schema):
 
 
 # --- what is listed -------------------------------------------------------------------------------------------
+
+
+class SftpUploadFailure(Schema):
+    """Switchboard's addition to a file (Infobip shows only `sftpUploadStatus`), present while its SFTP export is
+    FAILED: the reason code (`chalicelib.recording_export.errors`), a sentence, the attempts so far and when the next
+    one comes (absent: no further attempt, the account's destination must change)."""
+
+    reason: str
+    message: str | None = None
+    attempts: int
+    nextAttemptTime: str | None = None
 
 
 class RecordingFile(Schema):
@@ -76,6 +100,7 @@ class RecordingFile(Schema):
     endTime: str | None = None
     location: Literal["SFTP", "HOSTED"] | None = None
     sftpUploadStatus: Literal["UPLOADING", "UPLOADED", "FAILED"] | None = None
+    sftpUploadFailure: SftpUploadFailure | None = None
     customData: dict[str, str] | None = None
 
 
@@ -103,6 +128,18 @@ class ConferenceRecording(Schema):
     endTime: str | None = None
 
 
+class DialogRecording(Schema):
+    """PublicDialogRecording: the composed files and each party's files."""
+
+    dialogId: str
+    callsConfigurationId: str | None = None
+    platform: Platform | None = None
+    composedFiles: list[RecordingFile] = []
+    callRecordings: list[CallRecording] = []
+    startTime: str | None = None
+    endTime: str | None = None
+
+
 class CallRecordingPage(Schema):
     results: list[CallRecording]
     paging: PageInfo
@@ -110,6 +147,11 @@ class CallRecordingPage(Schema):
 
 class ConferenceRecordingPage(Schema):
     results: list[ConferenceRecording]
+    paging: PageInfo
+
+
+class DialogRecordingPage(Schema):
+    results: list[DialogRecording]
     paging: PageInfo
 
 
@@ -136,6 +178,20 @@ class ConferenceRecordingQuery(Schema):
     entityId: str | None = None
     conferenceName: str | None = None
     callId: str | None = None
+    startTimeAfter: QueryTime = None
+    endTimeBefore: QueryTime = None
+    composition: bool | None = None
+    location: str | None = None
+
+
+class DialogRecordingQuery(Schema):
+    dialogId: str | None = None
+    callsConfigurationId: str | None = None
+    applicationId: str | None = None
+    entityId: str | None = None
+    callId: str | None = None
+    callEndpointType: CallEndpointType | None = None
+    callEndpointIdentifier: str | None = None
     startTimeAfter: QueryTime = None
     endTimeBefore: QueryTime = None
     composition: bool | None = None

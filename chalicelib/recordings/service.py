@@ -17,6 +17,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from pynamodb.exceptions import PutError, TransactWriteError
+from pynamodb.expressions.condition import Condition
+
 from chalicelib.calls.schemas import CallDirection, Platform, WebRtcEndpoint
 from chalicelib.contract.control import StartRecordingRequest
 from chalicelib.core import clock
@@ -50,7 +53,21 @@ def to_file(item: RecordingFile) -> schemas.RecordingFile:
         endTime=_time(item.end_time),
         location=item.location,  # type: ignore[arg-type]
         sftpUploadStatus=item.sftp_upload_status,  # type: ignore[arg-type]
+        sftpUploadFailure=sftp_failure(item),
         customData=custom_data(item),
+    )
+
+
+def sftp_failure(item: RecordingFile) -> schemas.SftpUploadFailure | None:
+    """The failure shown on a file whose SFTP export is FAILED (`chalicelib.recordings.export`)."""
+    if item.sftp_upload_status != "FAILED" or not item.sftp_error_reason:
+        return None
+    next_attempt = item.sftp_next_attempt_at
+    return schemas.SftpUploadFailure(
+        reason=item.sftp_error_reason,
+        message=item.sftp_error,
+        attempts=int(item.sftp_attempts or 1),
+        nextAttemptTime=clock.infobip_format(next_attempt) if next_attempt is not None else None,
     )
 
 
@@ -152,13 +169,19 @@ def recording_event(kind: str, item: RecordingFile, properties: dict[str, Any]) 
     )
 
 
-def recording_view(item: RecordingFile, items: Sequence[RecordingFile]) -> dict[str, Any]:
+def recording_view(item: RecordingFile, items: Sequence[RecordingFile], *, event: bool = False) -> dict[str, Any]:
+    """The recording as the API answers it; `event`: as a webhook carries it (a dialog's `DialogRecording` names
+    its application and entity instead of a `platform`)."""
     if item.scope_type == "CALL":
         return call_recording(item.account_id, item.scope_id, items).wire()
-    view = group_recording(item.account_id, item.scope_id, items).wire()
-    if item.scope_type == "DIALOG":
-        view["dialogId"] = view.pop("conferenceId")
-        view.pop("conferenceName", None)
+    group = group_recording(item.account_id, item.scope_id, items)
+    if item.scope_type != "DIALOG":
+        return group.wire()
+    view = as_dialog(group).wire()
+    if event:
+        view.pop("platform", None)
+        view.update({"applicationId": item.application_id, "entityId": item.entity_id})
+        view = {key: value for key, value in view.items() if value is not None}
     return view
 
 
@@ -278,6 +301,23 @@ def file_failed(account_id: str, file_id: str, reason: str) -> None:
     _settle(item)
 
 
+def file_lost(account_id: str, file_id: str, reason: str) -> bool:
+    """A file its media node can no longer store (the node stopped): FAILED with `reason`, on condition that it is
+    still in the state read, so a file the node (or its successor, `recover()`) settled meanwhile keeps what it got.
+    True when this call marked it."""
+    item = repository.get(account_id, file_id)
+    if item is None or item.status in SETTLED:
+        return False
+    unchanged = RecordingFile.status == item.status
+    item.status, item.reason = "FAILED", reason
+    item.end_time = item.end_time or clock.now()
+    try:
+        _settle(item, unchanged)
+    except (PutError, TransactWriteError):
+        return False
+    return True
+
+
 def _item(account_id: str, file_id: str) -> RecordingFile:
     item = repository.get(account_id, file_id)
     if item is None:
@@ -285,22 +325,22 @@ def _item(account_id: str, file_id: str) -> RecordingFile:
     return item
 
 
-def _settle(item: RecordingFile) -> None:
+def _settle(item: RecordingFile, condition: Condition | None = None) -> None:
     others = repository.of_recording(item.account_id, item.recording_id)
     siblings = [other for other in others if other.file_id != item.file_id] + [item]
     if any(other.status not in SETTLED for other in siblings):
-        repository.save(item)
+        repository.save(item, condition)
         return
     settled = [other for other in siblings if other.status != "DELETED"]
     ready = [other for other in settled if other.status == "READY"]
     if ready:
-        event = recording_event("RECORDING_READY", item, {"recording": recording_view(item, settled)})
+        event = recording_event("RECORDING_READY", item, {"recording": recording_view(item, settled, event=True)})
     else:
         properties: dict[str, Any] = {"reason": item.reason, "recordingCustomData": custom_data(item)}
         if item.scope_type == "CALL":
             properties["fileId"] = item.file_id
         event = recording_event("RECORDING_FAILED", item, properties)
-    publish(item.account_id, [event], lambda transaction: transaction.save(item))
+    publish(item.account_id, [event], lambda transaction: transaction.save(item, condition=condition))
 
 
 # --- reads ----------------------------------------------------------------------------------------------------
@@ -369,6 +409,14 @@ def get_call_recording(account_id: str, call_id: str) -> schemas.CallRecording:
 def list_group_recordings(
     account_id: str, scope_type: str, query: schemas.ConferenceRecordingQuery, page: int, size: int
 ) -> schemas.ConferenceRecordingPage:
+    results, paging = page_of(_group_views(account_id, scope_type, query), page, size)
+    return schemas.ConferenceRecordingPage(results=results, paging=PageInfo(**paging))
+
+
+def _group_views(
+    account_id: str, scope_type: str, query: schemas.ConferenceRecordingQuery
+) -> list[schemas.ConferenceRecording]:
+    """The scope's recordings that pass the query's filters, newest first."""
     views = []
     for scope_id, items in _by_scope(account_id, scope_type).items():
         if query.conferenceId is not None and scope_id != query.conferenceId:
@@ -390,8 +438,7 @@ def list_group_recordings(
             continue
         views.append(view)
     views.sort(key=lambda view: (view.startTime or "", view.conferenceId), reverse=True)
-    results, paging = page_of(views, page, size)
-    return schemas.ConferenceRecordingPage(results=results, paging=PageInfo(**paging))
+    return views
 
 
 def get_group_recording(account_id: str, scope_type: str, scope_id: str) -> schemas.ConferenceRecording:
@@ -401,11 +448,62 @@ def get_group_recording(account_id: str, scope_type: str, scope_id: str) -> sche
     return group_recording(account_id, scope_id, items)
 
 
+def as_dialog(view: schemas.ConferenceRecording) -> schemas.DialogRecording:
+    return schemas.DialogRecording(
+        dialogId=view.conferenceId,
+        callsConfigurationId=view.callsConfigurationId,
+        platform=view.platform,
+        composedFiles=view.composedFiles,
+        callRecordings=view.callRecordings,
+        startTime=view.startTime,
+        endTime=view.endTime,
+    )
+
+
+def list_dialog_recordings(
+    account_id: str, query: schemas.DialogRecordingQuery, page: int, size: int
+) -> schemas.DialogRecordingPage:
+    """Dialogs' recordings, filtered as conferences' are, and by a recorded party's endpoint type / identifier."""
+    group_query = schemas.ConferenceRecordingQuery(
+        conferenceId=query.dialogId,
+        callsConfigurationId=query.callsConfigurationId,
+        applicationId=query.applicationId,
+        entityId=query.entityId,
+        callId=query.callId,
+        startTimeAfter=query.startTimeAfter,
+        endTimeBefore=query.endTimeBefore,
+        composition=query.composition,
+    )
+    views = [
+        as_dialog(view)
+        for view in _group_views(account_id, "DIALOG", group_query)
+        if _has_party(view, query.callEndpointType, query.callEndpointIdentifier)
+    ]
+    results, paging = page_of(views, page, size)
+    return schemas.DialogRecordingPage(results=results, paging=PageInfo(**paging))
+
+
+def _has_party(view: schemas.ConferenceRecording, endpoint_type: str | None, identifier: str | None) -> bool:
+    if endpoint_type is None and identifier is None:
+        return True
+    return any(
+        (endpoint_type is None or party.endpoint.type == endpoint_type)
+        and (identifier is None or _identifier(party.endpoint) == identifier)
+        for party in view.callRecordings
+    )
+
+
+def get_dialog_recording(account_id: str, dialog_id: str) -> schemas.DialogRecording:
+    return as_dialog(get_group_recording(account_id, "DIALOG", dialog_id))
+
+
 def downloadable(account_id: str, file_id: str) -> RecordingFile:
     """A file whose media can be read now (404 unknown or deleted; 409 not stored here)."""
     item = repository.get(account_id, file_id) if 0 < len(file_id) <= 128 else None
     if item is None or item.status == "DELETED":
         raise RecordingFileNotFound(file_id)
+    if item.location == "SFTP":
+        raise RecordingFileUnavailable(f"Recording file {file_id!r} was moved to SFTP and is no longer stored here.")
     if item.status != "READY" or item.location != "HOSTED" or not item.object_key:
         raise RecordingFileUnavailable(f"Recording file {file_id!r} has no stored media to download.")
     return item

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from aws_cdk import aws_iam as iam
 
-from infra.resources import DEAD_LETTER_QUEUE, DELIVERY_QUEUE, TABLES
+from infra.resources import DEAD_LETTER_QUEUE, DELIVERY_QUEUE, RECORDING_EXPORT_QUEUE, TABLES
 
 if TYPE_CHECKING:
     from aws_cdk import aws_s3 as s3
@@ -43,6 +43,7 @@ class FunctionAccess:
     read_keys: bool = False
     read_objects: tuple[str, ...] = ()  # media bucket key patterns: GetObject
     write_objects: tuple[str, ...] = ()  # media bucket key patterns: PutObject, GetObject, DeleteObject
+    take_objects: tuple[str, ...] = ()  # media bucket key patterns: GetObject, DeleteObject (read, then removed)
 
 
 _SUBSCRIPTION_TABLES = ("subscriptions", "subscription-profiles", "subscription-security")
@@ -74,6 +75,30 @@ ACCESS: dict[str, FunctionAccess] = {
     "archive_dead_letters": FunctionAccess(
         write_tables=("dead-letters",),
         consume_queues=(DEAD_LETTER_QUEUE,),
+    ),
+    # Outbox stream -> finished recording files of accounts with an enabled SFTP destination (read, never decrypted)
+    # are claimed (a conditional UpdateItem on recording-files) and put on the export queue.
+    "queue_recording_exports": FunctionAccess(
+        read_tables=("recording-export-destinations",),
+        write_tables=("recording-files",),
+        send_queues=(RECORDING_EXPORT_QUEUE,),
+        read_streams=("outbox",),
+    ),
+    # Export queue -> the file's item and object -> zip -> the account's SFTP server (its password decrypted with
+    # the data key) -> the item updated, the object deleted; a retry hides its message for the backoff.
+    "export_recordings": FunctionAccess(
+        read_tables=("recording-export-destinations",),
+        write_tables=("recording-files",),
+        consume_queues=(RECORDING_EXPORT_QUEUE,),
+        read_keys=True,
+        take_objects=(RECORDINGS,),
+    ),
+    # Every minute: legs of dead media nodes (the `live-by-node` index of calls) are ended with their events, their
+    # conferences and dialogs finished, their nodes' unsettled recording files (the `by-node` index) marked FAILED,
+    # and the dead nodes' registry entries read and removed (`chalicelib.media_nodes.reaper`).
+    "reap_dead_nodes": FunctionAccess(
+        write_tables=("media-nodes", "calls", "event-sequences", "conferences", "dialogs", "recording-files"),
+        write_only_tables=("outbox",),
     ),
 }
 
@@ -120,6 +145,8 @@ def grant(
     # bucket is SSE-S3 encrypted, so no KMS grant goes with them.
     if access.write_objects:
         _grant_objects(role, bucket, ["s3:PutObject", "s3:GetObject", "s3:DeleteObject"], access.write_objects)
+    if access.take_objects:
+        _grant_objects(role, bucket, ["s3:GetObject", "s3:DeleteObject"], access.take_objects)
     readable = tuple(pattern for pattern in access.read_objects if pattern not in access.write_objects)
     if readable:
         _grant_objects(role, bucket, ["s3:GetObject"], readable)

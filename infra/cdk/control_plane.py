@@ -49,7 +49,16 @@ _PLACEHOLDER_ROLE = "arn:aws:iam::000000000000:role/replaced-by-cdk"
 
 # Timeouts: the REST handler stays under API Gateway's 29 s; queue consumers stay under the queues' 60 s
 # visibility timeout (Lambda refuses an SQS mapping whose function may outlive it).
-_TIMEOUTS = {API_HANDLER: 29, "fan_out_events": 60, "deliver_events": 50, "archive_dead_letters": 30}
+# The SFTP export may upload a long recording: Lambda's maximum, under the export queue's 960 s.
+_TIMEOUTS = {
+    API_HANDLER: 29,
+    "fan_out_events": 60,
+    "deliver_events": 50,
+    "archive_dead_letters": 30,
+    "queue_recording_exports": 60,
+    "export_recordings": 900,
+    "reap_dead_nodes": 60,  # a run's work is bounded (`reaper_max_items`); the next run, a minute later, goes on
+}
 _MEMORY_MB = 512
 
 

@@ -29,7 +29,7 @@ def _acknowledge(construct: IConstruct, rule: str, reason: str) -> None:
 def _acknowledge_object_patterns(stack: SwitchboardStack, policy: IConstruct, access: FunctionAccess) -> None:
     """Object grants name key patterns (`<accountId>/files/*`): the account id is data, so the pattern needs '*'."""
     bucket = stack.resolve(stack.get_logical_id(stack.media.bucket.node.default_child))  # type: ignore[arg-type]
-    for pattern in sorted(set(access.read_objects + access.write_objects)):
+    for pattern in sorted(set(access.read_objects + access.write_objects + access.take_objects)):
         _acknowledge(
             policy,
             f"AwsSolutions-IAM5[Resource::<{bucket}.Arn>/{pattern}]",
@@ -68,24 +68,30 @@ def suppress_findings(stack: SwitchboardStack) -> None:
             "Only actions without resource-level permissions use '*': xray:PutTraceSegments, "
             "xray:PutTelemetryRecords (every function traces) and dynamodb:ListStreams (stream consumers).",
         )
-        for table_name in sorted(set(access.read_tables + access.write_tables)):
-            table = stack.tables[table_name]
-            if not _INDEXED_TABLES.get(table_name):
-                continue
-            logical_id = stack.resolve(stack.get_logical_id(table.node.default_child))  # type: ignore[arg-type]
-            _acknowledge(
-                role,  # the role, not its default policy: with many tables, grants overflow into further policies
-                f"AwsSolutions-IAM5[Resource::<{logical_id}.Arn>/index/*]",
-                f"Queries through the secondary indexes of {table_name} (the function's own table): index ARNs are "
-                "the table ARN plus /index/<name>, and the grant covers that table's indexes only.",
-            )
+        _acknowledge_index_grants(stack, role, access)
         _acknowledge_object_patterns(stack, role, access)  # the role: its statements may overflow the default policy
     _suppress_media_fleet(stack)
+
+
+def _acknowledge_index_grants(stack: SwitchboardStack, role: IConstruct, access: FunctionAccess) -> None:
+    for table_name in sorted(set(access.read_tables + access.write_tables)):
+        table = stack.tables[table_name]
+        if not _INDEXED_TABLES.get(table_name):
+            continue
+        logical_id = stack.resolve(stack.get_logical_id(table.node.default_child))  # type: ignore[arg-type]
+        _acknowledge(
+            role,  # the role, not its default policy: with many tables, grants overflow into further policies
+            f"AwsSolutions-IAM5[Resource::<{logical_id}.Arn>/index/*]",
+            f"Queries through the secondary indexes of {table_name} (the function's own table): index ARNs are "
+            "the table ARN plus /index/<name>, and the grant covers that table's indexes only.",
+        )
 
 
 def _suppress_media_fleet(stack: SwitchboardStack) -> None:
     fleet = stack.media_fleet
     _acknowledge_object_patterns(stack, fleet.task_role, MEDIA_NODE)
+    # CDK grants a table's data with its indexes (calls and recording-files have the reaper's indexes)
+    _acknowledge_index_grants(stack, fleet.task_role, MEDIA_NODE)
     _acknowledge(
         fleet.task_role.node.find_child("DefaultPolicy"),
         "AwsSolutions-IAM5[Resource::*]",

@@ -32,7 +32,6 @@ def main() -> int:
     sys.path.insert(0, str(ROOT))
     _stage_environment()
     port = int(os.environ.get("SWITCHBOARD_API_PORT", "8000"))
-    os.environ.setdefault("SWITCHBOARD_PUBLIC_BASE_URL", f"http://127.0.0.1:{port}")
 
     from infra.local.aws import provision, start_moto
 
@@ -40,7 +39,7 @@ def main() -> int:
     prefix = os.environ["SWITCHBOARD_TABLE_PREFIX"]
     os.environ.update(provision(prefix))
 
-    from chalicelib.core.settings import reset_settings_cache
+    from chalicelib.core.settings import get_settings, reset_settings_cache
 
     reset_settings_cache()
 
@@ -48,8 +47,15 @@ def main() -> int:
     from chalicelib.accounts.service import ensure_account_with_key
     from infra.local.media import start_media_node
     from infra.local.pump import Pump
+    from infra.local.schedules import Schedules
     from infra.local.server import ApiServer
     from infra.resources import EVENT_SOURCES
+
+    # Bound before anything reads the settings: with port 0 the OS picks the port, and links (call-link URLs)
+    # must name the one actually served.
+    server = ApiServer(app, port)
+    os.environ.setdefault("SWITCHBOARD_PUBLIC_BASE_URL", f"http://127.0.0.1:{server.port}")
+    reset_settings_cache()
 
     dev_key = os.environ.get("SWITCHBOARD_DEV_API_KEY") or ("sbk_dev_" + secrets.token_urlsafe(24))
     dev_password = os.environ.get("SWITCHBOARD_DEV_PASSWORD") or secrets.token_urlsafe(12)
@@ -59,7 +65,8 @@ def main() -> int:
 
     pump = Pump(app, EVENT_SOURCES, prefix, dict(os.environ))
     pump.start()
-    server = ApiServer(app, port)
+    schedules = Schedules(app, get_settings().local_schedule_seconds)  # the reaper: `make run` behaves like AWS
+    schedules.start()
     server.start()
     api_url = f"http://127.0.0.1:{server.port}"
     media = start_media_node(ROOT, int(os.environ.get("SWITCHBOARD_MEDIA_PORT", "8100")))
@@ -84,6 +91,8 @@ def main() -> int:
     ready = {
         "apiUrl": api_url,
         "mediaUrl": media.url,
+        "mediaNodeId": media.node_id,
+        "mediaPid": media.process.pid,  # tests kill it to play a lost node
         "showcaseUrl": f"{api_url}/showcase",
         "awsEndpoint": aws.endpoint,
         "apiKey": dev_key,
@@ -100,6 +109,7 @@ def main() -> int:
     print("Stopping…", flush=True)
     media.stop()
     server.stop()
+    schedules.stop()
     pump.stop()
     aws.stop()
     print("Stopped.", flush=True)

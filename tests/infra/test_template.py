@@ -16,6 +16,15 @@ ICE_SECRET = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:turn-AbCdEf"
 CONSUMERS = [logical_id(spec.function) for spec in EVENT_SOURCES]
 
 
+def _scheduled() -> list[str]:
+    """The `@app.schedule` functions (EventBridge rules from Chalice's package), by logical id."""
+    from chalice.app import ScheduledEventConfig
+
+    from app import app
+
+    return [logical_id(source.name) for source in app.event_sources if isinstance(source, ScheduledEventConfig)]
+
+
 def _only(template: dict[str, Any], *types: str) -> dict[str, Any]:
     """A fragment of the real template: just the resources of the given types."""
     kept = {key: value for key, value in template["Resources"].items() if value["Type"] in types}
@@ -69,7 +78,7 @@ def test_a_model_without_a_table_and_a_table_without_a_model_are_caught(template
 
 def test_every_function_sets_every_required_variable(template):
     functions = list(checks.resources(template, *checks.FUNCTION_TYPES))
-    assert {logical for logical, _ in functions} == {"APIHandler", *CONSUMERS}
+    assert {logical for logical, _ in functions} == {"APIHandler", *CONSUMERS, *_scheduled()}
     assert checks.environment_gaps(template, REQUIRED_ENVIRONMENT) == []
 
 
@@ -184,7 +193,7 @@ def _roles_by_principal(template: dict[str, Any]) -> dict[str, list[str]]:
 def test_every_role_is_scoped_to_its_own_function(template):
     roles = _roles_by_principal(template)
     # one per function, none shared, no CDK helper roles
-    assert len(roles.pop("lambda.amazonaws.com")) == 1 + len(CONSUMERS)
+    assert len(roles.pop("lambda.amazonaws.com")) == 1 + len(CONSUMERS) + len(_scheduled())
     assigned = [p["Role"]["Fn::GetAtt"][0] for _, p in checks.resources(template, "AWS::Serverless::Function")]
     assert sorted(assigned) == sorted(_roles_by_principal(template)["lambda.amazonaws.com"])
     # the media fleet: its task role, ECS's execution role (image pull, logs), and the VPC flow log's
@@ -228,8 +237,11 @@ def test_the_api_puts_reads_and_deletes_only_audio_files_recordings_and_call_lin
     assert objects["Resource"] == [
         {"Fn::Join": ["", [arn, f"/{prefix}"]]} for prefix in ("*/files/*", "recordings/*", "*/call-link/images/*")
     ]
-    # the consumers never touch the bucket
-    assert all(_object_statements(template, consumer) == [] for consumer in CONSUMERS)
+    # the consumers never touch the bucket, but for the SFTP export worker: it reads a recording, then removes it
+    assert all(_object_statements(template, consumer) == [] for consumer in CONSUMERS if consumer != "ExportRecordings")
+    (exported,) = _object_statements(template, "ExportRecordings")
+    assert exported["Action"] == ["s3:GetObject", "s3:DeleteObject"]
+    assert exported["Resource"] == {"Fn::Join": ["", [arn, "/recordings/*"]]}
     # the API reaches the new tables (audio files, calls and media-stream configurations)
     resources = json.dumps([s["Resource"] for s in _statements_of(template, "APIHandler")])
     for base in ("audio-files", "calls-configurations", "media-stream-configs"):
@@ -237,6 +249,35 @@ def test_the_api_puts_reads_and_deletes_only_audio_files_recordings_and_call_lin
             k for k, p in checks.resources(template, "AWS::DynamoDB::Table") if p["TableName"] == PREFIX + base
         )
         assert logical in resources, base
+
+
+def _logical(template: dict[str, Any], kind: str, name_property: str, name: str) -> str:
+    return next(k for k, p in checks.resources(template, kind) if p.get(name_property) == name)
+
+
+def test_the_recording_export_consumers_reach_what_they_use_and_no_more(template):
+    queue = _logical(template, "AWS::SQS::Queue", "QueueName", PREFIX + "recording-exports")
+    files = _logical(template, "AWS::DynamoDB::Table", "TableName", PREFIX + "recording-files")
+    destinations = _logical(template, "AWS::DynamoDB::Table", "TableName", PREFIX + "recording-export-destinations")
+    ((secret, _),) = checks.resources(template, "AWS::SecretsManager::Secret")
+
+    def granted(function: str) -> dict[str, set[str]]:
+        """Each named resource's actions in the function's statements."""
+        found: dict[str, set[str]] = {}
+        for statement in _statements_of(template, function):
+            actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+            for logical in (queue, files, destinations, secret):
+                if logical in json.dumps(statement["Resource"]):
+                    found.setdefault(logical, set()).update(actions)
+        return found
+
+    trigger, exporter = granted("QueueRecordingExports"), granted("ExportRecordings")
+    assert "sqs:SendMessage" in trigger[queue] and "dynamodb:UpdateItem" in trigger[files]
+    assert "dynamodb:PutItem" not in trigger.get(destinations, set()) and secret not in trigger  # never decrypts
+    assert {"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility"} <= exporter[queue]
+    assert "dynamodb:UpdateItem" in exporter[files] and "dynamodb:GetItem" in exporter[destinations]
+    assert "dynamodb:PutItem" not in exporter[destinations] and "secretsmanager:GetSecretValue" in exporter[secret]
+    assert all(queue not in json.dumps(_statements_of(template, other)) for other in ("APIHandler", "DeliverEvents"))
 
 
 def test_each_function_waits_for_all_of_its_roles_policies(template):

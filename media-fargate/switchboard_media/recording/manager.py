@@ -1,4 +1,4 @@
-"""The node's recordings: start and stop a `Recorder` on a call, a conference (or, later, a dialog), and see every
+"""The node's recordings: start and stop a `Recorder` on a call, a conference or a dialog, and see every
 recording through to storage.
 
 - A 1:1 call (two legs on a `Bridge`) is held on the decoded path while it records (`hold_decoded`); its parties
@@ -9,9 +9,12 @@ recording through to storage.
 - Finishing: the recorder's files are closed, STOPPED is written, then each file is uploaded in the background and
   marked READY (or FAILED). On shutdown every recording is finished as far as it got and marked interrupted.
 - Each running recording has a manifest next to its files; with a persistent `recordings_dir`, a node that
-  restarts after a crash stores what its predecessor left (repaired WAVs, marked interrupted).
+  restarts after a crash stores what its predecessor left (repaired WAVs, remuxed MP4s, marked interrupted).
+- AUDIO_AND_VIDEO (calls only: a 1:1 call's two cameras, an application call's party's) writes `.mp4` files
+  (`Mp4Track`); conferences and dialogs refuse it (400).
 
-Dialogs plug in as another scope: a target (graph, participants, liveness) in `_target`.
+- A dialog records on its bridge's graph once it is ESTABLISHED (asked earlier, it starts then); its parties are
+  the parent and the child call. Its recording ends when it stops or when the dialog ends.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from chalicelib.core.ids import uuid_id
 from chalicelib.recordings.wav import repair
 from switchboard_media.calls import CallError
 from switchboard_media.engine.graph import AudioGraph
+from switchboard_media.recording import mp4
 from switchboard_media.recording.recorder import RecordedFile, Recorder
 from switchboard_media.recording.store import RecordingStore
 
@@ -49,6 +53,7 @@ class Target:
     alive: Callable[[], bool]
     release: Callable[[], None] = lambda: None
     hear_as: str | None = None
+    video: Callable[[], dict[str, Any]] | None = None  # the participants' cameras (InboundTaps), for AUDIO_AND_VIDEO
 
 
 @dataclass
@@ -61,17 +66,28 @@ class ActiveRecording:
 
 
 class Recordings:
-    def __init__(self, calls: Any, applications: Any, conferences: Any, store: RecordingStore, directory: Path) -> None:
+    def __init__(
+        self,
+        calls: Any,
+        applications: Any,
+        conferences: Any,
+        store: RecordingStore,
+        directory: Path,
+        dialogs: Any = None,
+    ) -> None:
         self._calls = calls
         self._applications = applications
         self._conferences = conferences
+        self._dialogs = dialogs
         self._store = store
         self.directory = directory
         self._active: dict[tuple[str, str], ActiveRecording] = {}
-        self._pending: dict[str, StartRecordingRequest] = {}  # call id -> recording to start once its media is up
+        self._pending: dict[str, StartRecordingRequest] = {}  # call / dialog id -> recording to start once up
         self._tasks: set[asyncio.Future[None]] = set()
         self._watch: asyncio.Task[None] | None = None
         applications.wired_hooks.append(self._wired)
+        if dialogs is not None:
+            dialogs.state_hooks.append(self._dialog_state)
 
     def __len__(self) -> int:
         return len(self._active)
@@ -85,8 +101,11 @@ class Recordings:
         key = (request.scope, request.scopeId)
         if key in self._active or request.scopeId in self._pending:
             raise CallError("WRONG_STATE", f"the {request.scope.lower()} is recording already: stop it first")
-        if request.recordingType != "AUDIO":
-            raise CallError("BAD_CONTENT", "AUDIO_AND_VIDEO recording is not available on this node yet")
+        if request.recordingType == "AUDIO_AND_VIDEO" and request.scope != "CALL":
+            scope = request.scope.lower()
+            raise CallError(
+                "BAD_CONTENT", f"AUDIO_AND_VIDEO recording is available on calls only: record the {scope} as AUDIO"
+            )
         target = self._target(request)
         if target is None:
             self._pending[request.scopeId] = request
@@ -128,7 +147,23 @@ class Recordings:
                 participants=lambda: {name for name in graph.members if owns(name)},
                 alive=lambda: self._conferences.graph_of(request.accountId, request.scopeId) is graph,
             )
+        if request.scope == "DIALOG" and self._dialogs is not None:
+            return self._dialog_target(request)
         raise CallError("BAD_CONTENT", f"{request.scope} recording is not available on this node yet")
+
+    def _dialog_target(self, request: StartRecordingRequest) -> Target | None:
+        dialogs, account_id, dialog_id = self._dialogs, request.accountId, request.scopeId
+        parties = dialogs.parties_of(account_id, dialog_id)
+        if parties is None:
+            raise CallError("UNKNOWN_CALL", f"no open dialog {dialog_id} on this node")
+        graph = dialogs.graph_of(account_id, dialog_id)
+        if graph is None:
+            return None  # starts when the dialog is established (`_dialog_state`)
+        return Target(
+            graph,
+            participants=lambda: {call_id for call_id in parties if call_id in graph.members},
+            alive=lambda: dialogs.graph_of(account_id, dialog_id) is graph,
+        )
 
     def _call_target(self, request: StartRecordingRequest) -> Target | None:
         call_id = request.scopeId
@@ -144,6 +179,7 @@ class Recordings:
                 participants=lambda: {call_id},
                 alive=lambda: call.state != "ENDED" and call.home is None and self._applications.owns(call_id),
                 hear_as=call_id,
+                video=lambda: {call_id: call.media.video_in} if call.media and call.media.video_in else {},
             )
         bridge = self._calls.bridge_of(call_id)
         if bridge is None:
@@ -156,11 +192,20 @@ class Recordings:
             participants=lambda: set(legs),
             alive=lambda: self._calls.bridge_of(call_id) is bridge,
             release=lambda: bridge.release_decoded(owner),
+            video=lambda: {leg.leg_id: leg.video_in for leg in (bridge.a, bridge.b) if leg.video_in is not None},
         )
 
     def _wired(self, call: Any) -> None:
         request = self._pending.pop(call.call_id, None)
         if request is not None:
+            self._spawn(self._start_pending(request))
+
+    def _dialog_state(self, dialog_id: str, state: str) -> None:
+        request = self._pending.get(dialog_id)
+        if request is None or request.scope != "DIALOG":
+            return
+        del self._pending[dialog_id]
+        if state == "ESTABLISHED":
             self._spawn(self._start_pending(request))
 
     async def _start_pending(self, request: StartRecordingRequest) -> None:
@@ -184,6 +229,7 @@ class Recordings:
             composition=request.composition,
             hear_as=target.hear_as,
             max_seconds=request.maxDurationSeconds,
+            video=(target.video or dict) if request.recordingType == "AUDIO_AND_VIDEO" else None,
             on_file=lambda file: self._participant_file(holder[0], file),
             on_limit=lambda: self._spawn(self._stop_active(key)),
         )
@@ -255,7 +301,10 @@ class Recordings:
         return [_file_from(entry, active.manifest.parent) for entry in data["files"]]
 
     def _write_manifest(self, active: ActiveRecording, files: list[RecordedFile]) -> None:
-        entries = [{"fileId": f.file_id, "callId": f.call_id, "startTime": f.start_time.isoformat()} for f in files]
+        entries = [
+            {"fileId": f.file_id, "callId": f.call_id, "startTime": f.start_time.isoformat(), "format": f.file_format}
+            for f in files
+        ]
         manifest = {"recordingId": active.recording_id, "request": active.request.model_dump(), "files": entries}
         active.manifest.write_text(json.dumps(manifest))
 
@@ -270,16 +319,21 @@ class Recordings:
             except (OSError, ValueError, KeyError) as error:
                 log.warning("skipping unreadable recording manifest %s: %s", manifest, error)
                 continue
-            ends = []
+            ends, broken = [], {}
             for file in files:
                 if file.path.exists():
-                    info = await asyncio.to_thread(repair, file.path)
-                    file.seconds = info.seconds
+                    try:
+                        file.seconds = await asyncio.to_thread(_repaired_seconds, file.path)
+                    except ValueError as error:  # an MP4 cut before its first fragment
+                        broken[file.file_id] = f"{CRASH_REASON} ({error})"
+                        continue
                     file.end_time = datetime.fromtimestamp(file.path.stat().st_mtime, UTC)
                     ends.append(file.end_time)
             await self._store.stopped(request.accountId, data["recordingId"], max(ends, default=clock.now()))
             for file in files:
-                if file.path.exists():
+                if file.file_id in broken:
+                    await self._store.failed(request.accountId, file.file_id, broken[file.file_id])
+                elif file.path.exists():
                     await self._store.store(request.accountId, file, CRASH_REASON)
                 else:
                     await self._store.failed(request.accountId, file.file_id, CRASH_REASON + " (no audio was kept)")
@@ -296,7 +350,13 @@ class Recordings:
 
 
 def _file_from(entry: dict[str, Any], directory: Path) -> RecordedFile:
-    file_id = str(entry["fileId"])
+    file_id, file_format = str(entry["fileId"]), str(entry.get("format", "WAV"))
+    path = directory / f"{file_id}.{file_format.lower()}"
     return RecordedFile(
-        file_id, entry.get("callId"), directory / f"{file_id}.wav", datetime.fromisoformat(entry["startTime"])
+        file_id, entry.get("callId"), path, datetime.fromisoformat(entry["startTime"]), file_format=file_format
     )
+
+
+def _repaired_seconds(path: Path) -> float:
+    """Make a file cut short readable to its end (a WAV's header, an MP4 remuxed); its length."""
+    return mp4.repair(path) if path.suffix == ".mp4" else repair(path).seconds
