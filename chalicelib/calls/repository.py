@@ -118,6 +118,9 @@ def stage_new(transaction: TransactWrite, record: CallRecord) -> None:
 _WRITTEN_ELSEWHERE = frozenset(
     {"conference_id", "conference_ids", "dialog_id", "calls_configuration_id", "application_id", "entity_id"}
     | {"application_transfer"}
+    # The node is named at creation or by `set_node` alone: a change decided on a leg read before `set_node` must
+    # not take the node away again (the reaper would count a live call as one no node took).
+    | {"node_id", "live_node"}
 )
 
 
@@ -129,6 +132,8 @@ def stage_change(transaction: TransactWrite, record: CallRecord, previous: CallS
             continue
         value = getattr(item, name)
         actions.append(attribute.remove() if value is None else attribute.set(value))
+    if record.is_terminal:  # out of the live index
+        actions.append(CallLeg.live_node.remove())
     transaction.update(item, actions=actions, condition=CallLeg.state == previous.value)
 
 

@@ -389,6 +389,22 @@ def test_a_change_still_legal_after_losing_a_race_is_applied_after_the_winner(ac
     assert_events(acc, callee.call_id, ["CALL_STARTED", "CALL_RINGING", "CALL_ESTABLISHED"])
 
 
+def test_a_change_decided_before_a_node_took_the_leg_keeps_the_node(account, monkeypatch):
+    """The node is written by `set_node` alone: a ring decided on the leg as it was before (no node) must not take
+    the node away, or the dead-node reaper would count the live call as one no node ever took."""
+    acc = account.account_id
+    _, callee = start_webrtc_call(acc, "alice", None, "bob", None)
+    stale = get_call(acc, callee.call_id)
+    service.repository.set_node(acc, callee.call_id, "node-a")
+    _read_stale_first(monkeypatch, stale)
+    ringing(acc, callee.call_id)
+    item = CallLeg.get(acc, callee.call_id, consistent_read=True)
+    assert (item.state, item.node_id, item.live_node) == ("RINGING", "node-a", "node-a")
+    hangup(acc, callee.call_id, "NORMAL_HANGUP")
+    item = CallLeg.get(acc, callee.call_id, consistent_read=True)
+    assert (item.node_id, item.live_node) == ("node-a", None)  # out of the live index, still naming its node
+
+
 def test_a_change_no_longer_legal_after_losing_a_race_gets_the_domain_error(account, monkeypatch):
     acc = account.account_id
     _, callee = start_webrtc_call(acc, "alice", None, "bob", None)
