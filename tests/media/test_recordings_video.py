@@ -14,12 +14,9 @@ import av
 import numpy as np
 import pytest
 
-from chalicelib.contract import control as contract
-from chalicelib.media_nodes.control import MediaNodeError
 from chalicelib.recordings import download
-from chalicelib.recordings.operations import RecordingClient
 from switchboard_rtc import AudioSink, ColorSource, ToneSource, VideoSink
-from tests.media.conftest import ACCOUNT, CONTROL_KEY
+from tests.media.conftest import ACCOUNT
 from tests.media.test_recordings import Recorded, recording, settled_files, timed
 from tests.support.audio import band_energy, dominant_frequency
 
@@ -211,17 +208,6 @@ async def test_what_a_crashed_node_left_of_a_video_recording_is_remuxed_and_stor
     finally:
         for track in active.recorder._tracks.values():  # the dead process's writer thread, left running here
             track.close()
-
-
-async def test_audio_and_video_on_a_conference_is_refused_with_a_clear_400(embedded_aws, node):
-    _, url = node
-    body = contract.StartRecordingRequest(
-        accountId=ACCOUNT, scope="CONFERENCE", scopeId="some-conference", recordingType="AUDIO_AND_VIDEO"
-    )
-    with pytest.raises(MediaNodeError) as refused:
-        await asyncio.to_thread(RecordingClient(url, key=CONTROL_KEY).recording, "start", body)
-    assert refused.value.status == 400
-    assert "available on calls only" in refused.value.body
 
 
 async def test_an_application_call_with_video_records_its_party_s_camera_and_voice(embedded_aws, pair, node):

@@ -6,11 +6,17 @@ as they arrive (`video`, stamped on the recording's clock); the thread decodes, 
 one FIFO keeps both in the order they happened; the queue is bounded and video is bounded more tightly: a frame
 that does not fit is dropped and counted (`dropped_video`), and its camera's decoder then waits for a keyframe.
 
-The picture is a canvas of `SLOT`-sized slots side by side, one per participant (a single slot in a participant's
-own file), each camera's frame scaled to fit its slot (aspect kept, black around). A slot keeps its last picture
-while its camera sends nothing (camera off, a stalled sender), black before its first frame: the canvas is
-re-encoded at least every `HOLD_SECONDS` (a keyframe each time), so the video runs as long as the audio and
-a player shows the frozen last picture, not a gap. New pictures are encoded at most `MAX_FPS` times a second.
+The picture is a canvas holding a grid of slots, one per participant (a single slot in a participant's own file):
+`grid(n)` is ceil(sqrt(n)) columns and as many rows as needed (2 slots side by side, 3 or 4 in two rows, up to 15
+in a 4x4 grid), each camera's frame scaled to fit its slot (aspect kept, black around). The canvas's size is fixed
+when the file opens (an H.264 stream keeps its size): `SLOT`-sized cells for the slots it starts with, at most
+`MAX_GRID` cells across and down. Slots added later (`layout`: a participant joined a conference) fit in the grid
+while it has room, else the grid is laid out again in the same picture with smaller cells (the pictures shown are
+re-placed). A slot vacated (`vacate`: its participant left) turns black and is the next joiner's.
+A slot keeps its last picture while its camera sends nothing (camera off, a stalled sender), black before its
+first frame: the canvas is re-encoded at least every `HOLD_SECONDS` (a keyframe each time), so the video runs as
+long as the audio and a player shows the frozen last picture, not a gap. New pictures are encoded at most `MAX_FPS`
+times a second.
 
 The file is a fragmented MP4 (`empty_moov`, a fragment per keyframe, at least one a second) flushed as each
 fragment is cut: what is on disk after a crash is a playable file up to its last fragment, and `repair` remuxes
@@ -21,6 +27,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import logging
+import math
 import os
 import queue
 import threading
@@ -34,7 +41,8 @@ import numpy as np
 
 log = logging.getLogger(__name__)
 
-SLOT = (480, 360)  # width, height of one participant's picture
+SLOT = (480, 360)  # width, height of one participant's picture (while the grid has the cells it started with)
+MAX_GRID = 3  # the canvas is at most this many slots across and down (more slots: smaller cells)
 MAX_FPS = 30
 HOLD_SECONDS = 1.0  # re-encode the canvas (as a keyframe) at least this often
 MAX_PENDING_VIDEO = 30  # encoded camera frames waiting for the thread
@@ -46,22 +54,71 @@ X264_OPTIONS = {"preset": "ultrafast", "tune": "zerolatency", "forced-idr": "1"}
 MILLISECONDS = Fraction(1, 1000)
 
 
+def grid(slots: int) -> tuple[int, int]:
+    """Columns and rows of the grid holding `slots` pictures: ceil(sqrt(n)) columns, as many rows as needed."""
+    slots = max(1, slots)
+    columns = math.ceil(math.sqrt(slots))
+    return columns, math.ceil(slots / columns)
+
+
 class Canvas:
-    """Slots side by side as yuv420p planes; `place` scales a decoded frame into its slot."""
+    """A grid of slots as yuv420p planes, its size fixed when made. `place` scales a decoded frame into its slot
+    (and keeps it, to place again when the grid is laid out anew), `layout` makes room for more slots, `clear`
+    blackens one."""
 
     def __init__(self, slots: int) -> None:
-        width, height = SLOT
-        self.width, self.height = width * slots, height
-        self.y = np.full((height, self.width), BLACK[0], np.uint8)
-        self.u = np.full((height // 2, self.width // 2), BLACK[1], np.uint8)
-        self.v = np.full((height // 2, self.width // 2), BLACK[2], np.uint8)
+        columns, rows = grid(slots)
+        self.width, self.height = SLOT[0] * min(columns, MAX_GRID), SLOT[1] * min(rows, MAX_GRID)
+        self.y = np.full((self.height, self.width), BLACK[0], np.uint8)
+        self.u = np.full((self.height // 2, self.width // 2), BLACK[1], np.uint8)
+        self.v = np.full((self.height // 2, self.width // 2), BLACK[2], np.uint8)
+        self.pictures: dict[int, av.VideoFrame] = {}
+        self.columns, self.rows, self.cell = 1, 1, SLOT
+        self._arrange(slots)
+
+    @property
+    def capacity(self) -> int:
+        return self.columns * self.rows
+
+    def layout(self, slots: int) -> bool:
+        """Make room for `slots` slots (never fewer than there are); whether the grid changed."""
+        if slots <= self.capacity:
+            return False
+        self._arrange(slots)
+        return True
+
+    def _arrange(self, slots: int) -> None:
+        self.columns, self.rows = grid(slots)
+        self.cell = (self.width // self.columns & ~1, self.height // self.rows & ~1)
+        for plane, value in zip((self.y, self.u, self.v), BLACK, strict=True):
+            plane[:] = value
+        for slot, frame in self.pictures.items():
+            self._draw(slot, frame)
 
     def place(self, slot: int, frame: av.VideoFrame) -> None:
-        width, height = SLOT
+        self.layout(slot + 1)
+        self.pictures[slot] = frame
+        self._draw(slot, frame)
+
+    def clear(self, slot: int) -> None:
+        if self.pictures.pop(slot, None) is not None and slot < self.capacity:
+            self._fill(slot)
+
+    def _origin(self, slot: int) -> tuple[int, int]:
+        return slot % self.columns * self.cell[0], slot // self.columns * self.cell[1]
+
+    def _fill(self, slot: int) -> None:
+        (left, top), (width, height) = self._origin(slot), self.cell
+        self.y[top : top + height, left : left + width] = BLACK[0]
+        self.u[top // 2 : (top + height) // 2, left // 2 : (left + width) // 2] = BLACK[1]
+        self.v[top // 2 : (top + height) // 2, left // 2 : (left + width) // 2] = BLACK[2]
+
+    def _draw(self, slot: int, frame: av.VideoFrame) -> None:
+        (origin_x, origin_y), (width, height) = self._origin(slot), self.cell
         scale = min(width / frame.width, height / frame.height)
         fit_w, fit_h = max(2, int(frame.width * scale) & ~1), max(2, int(frame.height * scale) & ~1)
         picture = frame.reformat(width=fit_w, height=fit_h, format="yuv420p").to_ndarray()
-        left, top = slot * width + (width - fit_w) // 2 & ~1, (height - fit_h) // 2 & ~1
+        left, top = origin_x + (width - fit_w) // 2 & ~1, origin_y + (height - fit_h) // 2 & ~1
         quarter = fit_h // 2 * (fit_w // 2)
         chroma = picture[fit_h:].reshape(-1)
         self.y[top : top + fit_h, left : left + fit_w] = picture[:fit_h]
@@ -120,6 +177,22 @@ class Mp4Writer:
             self.dropped_video += 1
             return False
         return True
+
+    def layout(self, slots: int) -> None:
+        """The picture is to hold `slots` slots from now on (a participant joined)."""
+        self._control(("layout", slots))
+
+    def vacate(self, slot: int) -> None:
+        """`slot`'s participant left: the slot turns black, and its next camera starts afresh."""
+        self._control(("vacate", slot))
+
+    def _control(self, item: tuple[Any, ...]) -> None:
+        if self._closing:
+            return
+        try:
+            self._queue.put_nowait(item)
+        except queue.Full:  # the thread is far behind: the grid grows when the slot's first frame comes
+            log.warning("%s: %s was not passed on (the writer is behind)", self.path.name, item[0])
 
     def close(self, seconds: float) -> concurrent.futures.Future[None]:
         """Finish the file `seconds` long (the trailer is written by the thread); done when it is on disk."""
@@ -185,6 +258,12 @@ class _Encoding:
                     self._audio(item[1], item[2])
                 elif item[0] == "video":
                     self._camera(item[1], item[2], item[3])
+                elif item[0] == "layout":
+                    self.dirty = self.canvas.layout(item[1]) or self.dirty
+                elif item[0] == "vacate":
+                    self.decoders.pop(item[1], None)
+                    self.canvas.clear(item[1])
+                    self.dirty = True
                 else:
                     self._emit(item[1], force=True)
                     break

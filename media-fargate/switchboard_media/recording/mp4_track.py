@@ -2,6 +2,11 @@
 WAV track is fed) and the frames of the cameras shown in it (one `CameraFeed` per slot; a participant without a
 camera keeps a black slot).
 
+A composed file follows who is there (`show`, every tick): a participant who leaves has its camera's feed closed and
+its slot vacated (black: a leaver's picture is removed, not frozen), one who joins takes the lowest free slot, or a
+new one (the writer lays the grid out again when it is full); a participant whose camera changed (its media was
+replaced) keeps its slot with the new camera's feed.
+
 Video frames are placed by when they arrived, on the recording's own clock: the audio written so far (ticks of
 20 ms) plus the time since the last tick (at most one tick). Audio and video therefore share one timeline even if
 the loop was slow and the graph's ticks re-anchored.
@@ -27,16 +32,50 @@ TICK_SECONDS = 0.02
 
 
 class Mp4Track:
-    def __init__(self, file: RecordedFile, cameras: list[InboundTap | None]) -> None:
+    def __init__(self, file: RecordedFile, cameras: dict[str, InboundTap | None]) -> None:
+        """`cameras`: the participants shown, in slot order, each with its camera (None: a black slot)."""
         self.file = file
         self._loop = asyncio.get_running_loop()
         self.writer = Mp4Writer(file.path, len(cameras), on_broken=self._broken)
         self.ticks = 0
         self._tick_at = time.monotonic()
         self.feeds: dict[int, CameraFeed] = {}
-        for slot, tap in enumerate(cameras):
+        self.slots: dict[str, int] = {}  # participant -> its slot
+        self._shown: dict[str, InboundTap | None] = {}
+        self._slot_count = max(1, len(cameras))
+        self.show(cameras)
+
+    def show(self, cameras: dict[str, InboundTap | None]) -> None:
+        """The participants to show now (see the module's docstring)."""
+        if cameras == self._shown:
+            return
+        for key in self._shown.keys() - cameras.keys():
+            slot = self.slots.pop(key)
+            self._close_feed(slot)
+            self.writer.vacate(slot)
+        for key, tap in cameras.items():
+            if key not in self.slots:
+                self.slots[key] = self._free_slot()
+            elif self._shown[key] is tap:
+                continue
+            slot = self.slots[key]
+            self._close_feed(slot)
             if tap is not None:
                 self.feeds[slot] = CameraFeed(tap, lambda data, slot=slot: self._frame(slot, data))  # type: ignore[misc]
+        self._shown = dict(cameras)
+
+    def _free_slot(self) -> int:
+        taken = set(self.slots.values())
+        slot = next(index for index in range(len(taken) + 1) if index not in taken)
+        if slot >= self._slot_count:
+            self._slot_count = slot + 1
+            self.writer.layout(self._slot_count)
+        return slot
+
+    def _close_feed(self, slot: int) -> None:
+        feed = self.feeds.pop(slot, None)
+        if feed is not None:
+            feed.close()
 
     def write(self, pcm: np.ndarray) -> None:
         self.writer.audio(pcm)

@@ -11,8 +11,10 @@ Every file gets one frame per tick from when it starts, so files of one recordin
 to one party only (an application call's prompts reach the call's party alone).
 
 With `video` (the participants' cameras: AUDIO_AND_VIDEO) each file is an `.mp4` (`Mp4Track`) fed the same audio:
-a participant's own file shows its own camera, the composed one every participant's side by side (cameras first,
-in `video`'s order, then anyone without one, in a black slot).
+a participant's own file shows its own camera, the composed one every participant's in a grid (cameras first,
+in `video`'s order, then anyone without one, in a black slot). The composed file follows who is there every tick
+(`Mp4Track.show`): in a conference a participant who joins later gets a slot from then on, one who leaves is
+removed (its slot turns black and is the next joiner's).
 """
 
 from __future__ import annotations
@@ -123,13 +125,13 @@ class Recorder:
             )
         return track
 
-    def _cameras(self, key: str) -> list[InboundTap | None]:
-        """The cameras a file shows: its participant's, or (composed) everyone's."""
+    def _cameras(self, key: str) -> dict[str, InboundTap | None]:
+        """The cameras a file shows, by participant: its participant's, or (composed) everyone's."""
         assert self._video is not None
         cameras = self._video()
         if key:
-            return [cameras.get(key)]
-        return [cameras.get(name) for name in [*cameras, *sorted(self._participants() - cameras.keys())]]
+            return {key: cameras.get(key)}
+        return {name: cameras.get(name) for name in [*cameras, *sorted(self._participants() - cameras.keys())]}
 
     def _member(self, call_id: str) -> str:
         return f"{self.clock_name}:{call_id}"
@@ -140,6 +142,8 @@ class Recorder:
         self.ticks += 1
         composed = self._tracks.get("")
         if composed is not None:
+            if isinstance(composed, Mp4Track):
+                composed.show(self._cameras(""))
             composed.write(pcm)
         else:
             self._follow_participants()
