@@ -19,8 +19,6 @@ from chalicelib.events.outbox import publish
 from chalicelib.media_nodes.control import MediaNodeClient, MediaNodeError
 from chalicelib.recordings import schemas
 
-VIDEO_ON_CALLS_ONLY = "AUDIO_AND_VIDEO recording is available on calls only: record a conference as AUDIO"
-
 
 class RecordingClient(MediaNodeClient):
     """The node client's recording requests (`/internal/v1/recordings/start|stop`)."""
@@ -73,6 +71,7 @@ def start_call_recording(
         callsConfigurationId=record.calls_configuration_id,
         applicationId=record.application_id,
         entityId=record.entity_id,
+        onDemand=True,
     )
     _send(_client(record.node_id, "call"), "start", body, "call")
 
@@ -90,8 +89,6 @@ def start_conference_recording(
 ) -> None:
     from chalicelib.conferences import service as conferences_service
 
-    if recording.recordingType == "AUDIO_AND_VIDEO":  # the node records video on calls only (MP4 of 1:1 calls)
-        raise BadRequest("Request is invalid.", {"recordingType": [VIDEO_ON_CALLS_ONLY]})
     record = conferences_service.get_conference(account_id, conference_id)
     if record.finished:
         raise conferences_service.ConferenceFinished(conference_id)

@@ -10,6 +10,7 @@ class Session(Protocol):
     account_id: str
     identity: str
     display_name: str | None
+    recording: str | None  # the token's `capabilities.recording` (ALWAYS | ON_DEMAND | DISABLED), None if unset
 
     async def send(self, message: object) -> None: ...
 

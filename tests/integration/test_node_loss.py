@@ -53,7 +53,9 @@ async def eventually(condition: Callable[[], bool], timeout: float) -> bool:
 
 
 def webrtc_token(stack, identity: str) -> str:
-    response = httpx.post(f"{stack.url}/webrtc/1/token", headers=stack.headers, json={"identity": identity})
+    # recording a 1:1 WebRTC call on demand needs a token that allows it (and the account's setting, below)
+    body = {"identity": identity, "capabilities": {"recording": "ON_DEMAND"}}
+    response = httpx.post(f"{stack.url}/webrtc/1/token", headers=stack.headers, json=body)
     response.raise_for_status()
     return str(response.json()["token"])
 
@@ -66,6 +68,9 @@ async def test_a_killed_nodes_call_fails_for_both_legs_and_its_recording_is_mark
         body = subscription("node-loss", f"{receiver.url}/events", EVENTS)
         response = httpx.post(f"{stack.url}/subscriptions/1/subscription/VOICE_VIDEO", json=body, headers=stack.headers)
         assert response.status_code == 201, response.text
+        setting = {"webrtcRecording": {"enabled": True, "mediaType": "AUDIO"}}
+        response = httpx.put(f"{stack.url}/accounts/1/recording-settings", json=setting, headers=stack.headers)
+        assert response.status_code == 200, response.text
         alice = await RtcClient.connect(None, webrtc_token(stack, "alice"))
         bob = await RtcClient.connect(None, webrtc_token(stack, "bob"))
         bob_hears = AudioSink()

@@ -544,6 +544,22 @@ function live(track) {
   return Boolean(track && track.readyState === "live");
 }
 
+const RECORDING_TYPES = ["UNDEFINED", "AUDIO", "AUDIO_AND_VIDEO"];
+
+/**
+ * A WebRTC call's `recordingOptions` ({recordingType: "UNDEFINED" | "AUDIO" | "AUDIO_AND_VIDEO"}, Infobip's option)
+ * as the node's message wants it; a bad value throws here rather than at the node.
+ */
+function checkedRecordingOptions(options) {
+  const recording = options.recordingOptions;
+  if (recording === undefined || recording === null) return {};
+  const recordingType = recording.recordingType === undefined ? "UNDEFINED" : recording.recordingType;
+  if (typeof recording !== "object" || !RECORDING_TYPES.includes(recordingType)) {
+    throw new TypeError(`recordingOptions.recordingType must be one of ${RECORDING_TYPES.join(", ")}.`);
+  }
+  return { recordingOptions: { recordingType } };
+}
+
 /**
  * A 1:1 call with another identity. Outgoing calls come from `rtc.callWebrtc()`; incoming ones arrive with the
  * client's "incoming-webrtc-call" event and add `accept()` and `decline()`.
@@ -746,14 +762,15 @@ export class WebrtcCall extends Emitter {
     }
   }
 
-  /** Answer an incoming call. Options as for `callWebrtc`. */
+  /** Answer an incoming call. Options as for `callWebrtc` (`recordingOptions` too: what this side asks recorded). */
   accept(options = {}) {
     this._requireIncoming();
+    const recordingOptions = checkedRecordingOptions(options);
     this._options = { ...this._options, ...options };
     this._local.configure(this._options);
     this._media = this._local.start();
     this._media.then(
-      () => !this._ended && this._rtc._send({ type: "accept", callId: this._id }),
+      () => !this._ended && this._rtc._send({ type: "accept", callId: this._id, ...recordingOptions }),
       (error) => this._failMedia(error),
     );
   }
@@ -781,7 +798,8 @@ export class WebrtcCall extends Emitter {
 
   /** What asks the node to place this call. */
   _request(requestId) {
-    return { type: "call", requestId, to: this._counterpart.identity, video: Boolean(this._options.video) };
+    const request = { type: "call", requestId, to: this._counterpart.identity, video: Boolean(this._options.video) };
+    return { ...request, ...checkedRecordingOptions(this._options) };
   }
 
   _onStarted(callId) {
@@ -1481,6 +1499,7 @@ export class SwitchboardRtc extends Emitter {
   /** Call another identity. Returns at once; follow the call through its events. */
   callWebrtc(identity, options = {}) {
     if (!IDENTITY.test(String(identity))) throw new Error(`Invalid identity "${identity}".`);
+    checkedRecordingOptions(options);
     if (!this.isConnected()) throw new Error("Not connected; call connect() first.");
     if (this._activeCall) throw new Error("Call already in progress.");
     const call = new WebrtcCall(this, { incoming: false, counterpart: { identity }, options });

@@ -109,10 +109,13 @@ class Call:
         audio_sink: AudioSink | None = None,
         video_source: MediaStreamTrack | None = None,
         video_sink: VideoSink | None = None,
+        recording_type: sig.SdkRecordingType | None = None,
     ) -> None:
+        """Answer. `recording_type`: what this side asks to be recorded, as for `call_webrtc` (1:1 calls only)."""
+        options = None if recording_type is None else sig.RecordingOptions(recordingType=recording_type)
         self.audio_source, self.audio_sink = audio_source, audio_sink
         self.video_source, self.video_sink = video_source, video_sink
-        await self.client.send(sig.Accept(callId=self.id))
+        await self.client.send(sig.Accept(callId=self.id, recordingOptions=options))
 
     def send_dtmf(self, digits: str) -> None:
         """Press `digits` (0-9, *, #, A-D): sent as in-band tones, which the node detects."""

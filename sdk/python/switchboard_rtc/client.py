@@ -169,9 +169,13 @@ class RtcClient:
         video_source: MediaStreamTrack | None = None,
         video_sink: VideoSink | None = None,
         timeout: float = 10,
+        recording_type: sig.SdkRecordingType | None = None,
     ) -> Call:
+        """Call another identity. `recording_type` (UNDEFINED | AUDIO | AUDIO_AND_VIDEO): Infobip's
+        `recordingOptions.recordingType`, what this side asks to be recorded (the token and the account decide)."""
         request_id = next(self._request_ids)
-        message = sig.Call(requestId=request_id, to=identity, video=video)
+        options = None if recording_type is None else sig.RecordingOptions(recordingType=recording_type)
+        message = sig.Call(requestId=request_id, to=identity, video=video, recordingOptions=options)
         call = await self._start(message, identity, audio_source, audio_sink, video, video_source, video_sink, timeout)
         call.peer_is_identity = True
         return call
