@@ -32,9 +32,13 @@ class MediaNodeProcess:
                 self.process.kill()
 
 
-def start_media_node(root: Path, port: int, timeout: float = 60) -> MediaNodeProcess:
+def start_media_node(
+    root: Path, port: int, timeout: float = 60, environment: dict[str, str] | None = None
+) -> MediaNodeProcess:
+    """`environment` (default this process's) is the stack's: a second node of a running stack gets the stack's
+    embedded-AWS settings (tests/integration/test_webrtc_calls_across_nodes.py)."""
     env = {
-        **os.environ,
+        **(os.environ if environment is None else environment),
         "SWITCHBOARD_MEDIA_PORT": str(port),
         "PYTHONPATH": os.pathsep.join([str(root), str(root / "media-fargate")]),
         "PYTHONUNBUFFERED": "1",

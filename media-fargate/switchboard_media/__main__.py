@@ -14,19 +14,25 @@ from aiohttp import web
 from chalicelib.core.settings import key_material
 from chalicelib.webrtc.service import token_key
 from switchboard_media.registry import Registration
+from switchboard_media.remote_calls import fleet_peers
 from switchboard_media.server import Node
 from switchboard_media.settings import NodeSettings
 
 
 async def serve() -> None:
     settings = NodeSettings()
-    node = Node(settings, token_key(), control_key=base64.b64decode(key_material("controlKey")))
+    node = Node(
+        settings,
+        token_key(),
+        control_key=base64.b64decode(key_material("controlKey")),
+        peers=fleet_peers(settings.node_id),  # 1:1 calls ring the callee on the other live nodes too
+    )
     runner = web.AppRunner(node.application(), handle_signals=False)
     await runner.setup()
     site = web.TCPSite(runner, settings.host, settings.port)
     await site.start()
     port = runner.addresses[0][1]
-    node.bind(settings.base_url(port))
+    node.bind(settings.base_url(port), settings.internal_base_url(port))
     registration = Registration(
         settings.node_id,
         settings.base_url(port),
