@@ -264,6 +264,9 @@ class StartRecordingRequest(_Body):
     callsConfigurationId: str | None = Field(default=None, max_length=128)
     applicationId: str | None = Field(default=None, max_length=128)
     entityId: str | None = Field(default=None, max_length=128)
+    # asked through the Calls API: on a 1:1 WebRTC call the WebRTC recording rules apply (some party's token must
+    # allow recording and the account must have WebRTC recording enabled; `switchboard_media.recording.webrtc_rules`)
+    onDemand: bool = False
 
 
 class StopRecordingRequest(_Body):

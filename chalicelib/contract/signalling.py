@@ -2,9 +2,9 @@
 
     client → node                                   node → client
     hello {token}             (first frame)          registered {identity, nodeId, version}
-    call {requestId, to, video}                      call_started {requestId, callId}
+    call {requestId, to, video, recordingOptions?}   call_started {requestId, callId}
     call_application {requestId, callsConfigurationId, video, customData}   (the application answers via the API)
-    accept {callId}                                  incoming_call {callId, from, fromDisplayName, video,
+    accept {callId, recordingOptions?}               incoming_call {callId, from, fromDisplayName, video,
                                                                     callsConfigurationId?, customData?}
     decline {callId}                                 ringing {callId}
     hangup {callId}                                  answered_elsewhere {callId}
@@ -29,6 +29,10 @@
                                                      pong
 
 Unknown fields are ignored; unknown types, bad JSON and oversized frames get an `error` and the session lives on.
+
+`recordingOptions` {recordingType: UNDEFINED | AUDIO | AUDIO_AND_VIDEO} is Infobip's WebrtcCallOptions option: what
+this party of a 1:1 call asks to be recorded. The node decides with the parties' tokens (`capabilities.recording`)
+and the account's setting (`chalicelib.webrtc.recording_rules`); an application's call ignores it.
 """
 
 from __future__ import annotations
@@ -52,11 +56,21 @@ class Hello(_Message):
     token: str = Field(max_length=4096)
 
 
+SdkRecordingType = Literal["UNDEFINED", "AUDIO", "AUDIO_AND_VIDEO"]
+
+
+class RecordingOptions(_Message):
+    """Infobip's `RecordingOptions` of a WebRTC call (the caller's on `call`, the callee's on `accept`)."""
+
+    recordingType: SdkRecordingType = "UNDEFINED"
+
+
 class Call(_Message):
     type: Literal["call"] = "call"
     requestId: str = Field(min_length=1, max_length=64)
     to: str = Field(min_length=3, max_length=64)
     video: bool = False
+    recordingOptions: RecordingOptions | None = None
 
 
 class CallApplication(_Message):
@@ -73,6 +87,7 @@ class CallApplication(_Message):
 class Accept(_Message):
     type: Literal["accept"] = "accept"
     callId: str = Field(max_length=128)
+    recordingOptions: RecordingOptions | None = None
 
 
 class Decline(_Message):

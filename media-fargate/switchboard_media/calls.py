@@ -9,6 +9,16 @@ other party hears about it (`remote_media`). A party whose signalling connection
 never went through the websocket. The other party hears `remote_connection` (false), and the call waits
 SWITCHBOARD_MEDIA_CALL_RECONNECT_GRACE_SECONDS for the party to `resume_call` from a new connection; past that it
 ends with NETWORK_ERROR (CALL_FAILED). A call that is not yet established ends at once when a party drops.
+
+Each party may ask for the call to be recorded (`recordingOptions`: the caller's on `call`, the callee's on
+`accept`); once the call is established, `established_hooks` hear about it (the WebRTC recording rules decide then:
+`switchboard_media.recording.webrtc_rules`).
+
+Across nodes: the call is anchored on the caller's node (this one): it rings the callee's devices here and, through
+`remote` (`switchboard_media.remote_calls`), on every other live node. A node that has devices of the callee is one
+remote party here, with a Session's surface: its messages go to that node, and its devices' accept, decline,
+hangup, media state, text and resume come back from it, so every rule above is the same for a remote callee. Only
+signalling crosses nodes: both legs' media and call records (node_id: this node) stay on the anchor.
 """
 
 from __future__ import annotations
@@ -16,8 +26,9 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalicelib.contract import signalling as sig
 from switchboard_media.engine.bridge import Bridge
@@ -27,6 +38,9 @@ from switchboard_media.presence import Presence, Session
 from switchboard_media.quality import LinkStats, QualityMonitor, link_stats
 from switchboard_media.settings import NodeSettings
 from switchboard_media.tickets import Tickets
+
+if TYPE_CHECKING:
+    from switchboard_media.remote_calls import RemoteCalls
 
 log = logging.getLogger(__name__)
 
@@ -131,6 +145,7 @@ class ActiveCall:
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     sending: dict[str, tuple[bool, bool, bool]] = field(default_factory=dict)  # leg -> (muted, camera, screenShare)
     away: dict[str, asyncio.TimerHandle] = field(default_factory=dict)  # legs whose signalling dropped -> grace
+    recording_options: dict[str, sig.SdkRecordingType] = field(default_factory=dict)  # leg -> what its SDK asked
 
     @property
     def established(self) -> bool:
@@ -173,6 +188,8 @@ class CallManager:
         self._calls: dict[str, ActiveCall] = {}  # by either leg id
         self._finished: OrderedDict[str, tuple[str, str, str]] = OrderedDict()  # away leg -> account, identity, code
         self._expiries: set[asyncio.Future[None]] = set()
+        self.established_hooks: list[Callable[[ActiveCall], None]] = []  # told (under the call's lock) on answer
+        self.remote: RemoteCalls | None = None  # rings the callee on the other live nodes (none: this node only)
 
     def __len__(self) -> int:
         return len({id(call) for call in self._calls.values()})
@@ -186,10 +203,14 @@ class CallManager:
             session.account_id, session, request.to, request.video, self._settings.node_id
         )
         call = ActiveCall(session.account_id, caller_leg, callee_leg, session, request.to, request.video)
+        if request.recordingOptions is not None:
+            call.recording_options[caller_leg] = request.recordingOptions.recordingType
         self._calls[caller_leg] = self._calls[callee_leg] = call
         await session.send(sig.CallStarted(requestId=request.requestId, callId=caller_leg))
         async with call.lock:
             devices = self._presence.devices(session.account_id, request.to)
+            if self.remote is not None:  # and its devices on the other nodes (they ring as this call asks)
+                devices += await self.remote.ring(call)
             if not devices:
                 await self._end(call, "DESTINATION_NOT_FOUND")
                 return
@@ -211,13 +232,14 @@ class CallManager:
                 self._settings.ring_timeout_seconds, lambda: asyncio.ensure_future(self._no_answer(call))
             )
 
-    async def accept(self, session: Session, call_id: str) -> None:
+    async def accept(self, session: Session, call_id: str, recording: sig.SdkRecordingType = "UNDEFINED") -> None:
         call = self._ringing_call_for(session, call_id)
         async with call.lock:
             if call.ended or call.established:
                 raise CallError("CALL_NOT_RINGING", "the call is no longer ringing")
             self._cancel_timer(call)
             call.callee = session
+            call.recording_options[call.callee_leg] = recording
             others = [device for device in call.ringing if device is not session]
             call.ringing = []
             await asyncio.gather(*(device.send(sig.AnsweredElsewhere(callId=call_id)) for device in others))
@@ -235,6 +257,8 @@ class CallManager:
                 )
             if call.caller_leg in call.sending:  # the caller said (while it rang) that it sends something else
                 await session.send(call.remote_media(call.caller_leg, call.callee_leg))
+            for hook in self.established_hooks:
+                hook(call)
 
     async def decline(self, session: Session, call_id: str) -> None:
         call = self._ringing_call_for(session, call_id)
@@ -406,6 +430,10 @@ class CallManager:
             async with call.lock:
                 if not call.ended:
                     await self._end(call, error_code)
+
+    def call_of(self, call_id: str) -> ActiveCall | None:
+        """The 1:1 call that has the leg `call_id` (either leg), while it lasts."""
+        return self._calls.get(call_id)
 
     def bridge_of(self, call_id: str) -> Bridge | None:
         """The media bridge of an established call (either leg), where actions hold the audio decoded."""

@@ -19,6 +19,8 @@ from switchboard_media.dialogs import Dialogs
 from switchboard_media.engine.ticker import Ticker
 from switchboard_media.presence import Presence
 from switchboard_media.recording import Recordings, RecordingStore
+from switchboard_media.recording.webrtc_rules import WebrtcRecordingRules
+from switchboard_media.remote_calls import Peers, RemoteCalls
 from switchboard_media.rooms import RoomManager
 from switchboard_media.settings import NodeSettings
 from switchboard_media.tickets import Tickets
@@ -58,6 +60,7 @@ class Node:
         records: CallRecords | None = None,
         control_key: bytes | None = None,
         recording_store: RecordingStore | None = None,
+        peers: Peers | None = None,
     ) -> None:
         self.settings = settings
         self.token_key = token_key
@@ -71,12 +74,18 @@ class Node:
         self.dialogs: Dialogs | None = None
         self.rooms: RoomManager | None = None
         self.recordings: Recordings | None = None
+        self.recording_rules: WebrtcRecordingRules | None = None
         self.recording_store = recording_store or RecordingStore(settings.node_id)
         self.ticker = Ticker()
         self.draining = False
+        # 1:1 calls across nodes (`peers`: the other live nodes; without it, only calls anchored elsewhere ring here)
+        self.remote_calls = RemoteCalls(control_key, self.presence, peers) if control_key is not None else None
 
-    def bind(self, base_url: str) -> None:
+    def bind(self, base_url: str, internal_url: str | None = None) -> None:
         self.calls = CallManager(self.settings, self.presence, self.tickets, self.records, base_url, self.ticker)
+        if self.remote_calls is not None:
+            self.remote_calls.bind(self.calls, internal_url or base_url)
+            self.calls.remote = self.remote_calls
         self.rooms = RoomManager(self.settings, self.tickets, base_url, self.ticker)
         speech = EspeakProvider()
         self.applications = ApplicationCalls(
@@ -92,6 +101,7 @@ class Node:
             recordings_directory(self.settings),
             dialogs=self.dialogs,
         )
+        self.recording_rules = WebrtcRecordingRules(self.calls, self.recordings)  # 1:1 calls: record when due
 
     async def shutdown(self) -> None:
         """End every call and room seat with proper events, then stop the media clock."""
@@ -99,6 +109,8 @@ class Node:
             await self.recordings.shutdown()  # stored as far as they got, marked interrupted
         if self.calls is not None:
             await self.calls.shutdown()
+        if self.remote_calls is not None:
+            await self.remote_calls.close()  # the other nodes heard how the calls ended
         if self.applications is not None:
             await self.applications.shutdown()  # the conferences' calls end with them
         if self.conferences is not None:
@@ -162,7 +174,9 @@ class Node:
             or self.dialogs is None
         ):
             return None
-        return session.Managers(self.calls, self.rooms, self.applications, self.conferences, self.dialogs)
+        return session.Managers(
+            self.calls, self.rooms, self.applications, self.conferences, self.dialogs, self.remote_calls
+        )
 
     def application(self) -> web.Application:
         app = web.Application(client_max_size=MAX_SDP_BYTES, middlewares=[whip_cors])
@@ -172,4 +186,6 @@ class Node:
         app.router.add_route("OPTIONS", "/whip/{leg_id}", self.whip)  # answered by whip_cors
         if self.control_key is not None:
             ControlApi(self.control_key, self._managers, self.status, lambda: self.recordings).add_routes(app)
+        if self.remote_calls is not None:
+            self.remote_calls.add_routes(app)
         return app

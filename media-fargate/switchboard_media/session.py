@@ -20,6 +20,7 @@ from switchboard_media.calls import CallError, CallManager
 from switchboard_media.conferences import Conferences
 from switchboard_media.dialogs import Dialogs
 from switchboard_media.presence import Presence
+from switchboard_media.remote_calls import RemoteCalls
 from switchboard_media.rooms import RoomManager
 
 log = logging.getLogger(__name__)
@@ -40,6 +41,7 @@ class Managers:
     applications: ApplicationCalls
     conferences: Conferences
     dialogs: Dialogs
+    remote: RemoteCalls | None = None  # 1:1 calls whose anchor is another node (their callee's messages go there)
 
     def of_call(self, call_id: str) -> CallManager | ApplicationCalls:
         return self.applications if self.applications.owns(call_id) else self.calls
@@ -49,11 +51,19 @@ class SignallingSession:
     """A registered device. Messages to it go through its own queue and writer task, so call control never waits on
     one client's socket; a client that stops reading is disconnected when its queue fills."""
 
-    def __init__(self, ws: web.WebSocketResponse, account_id: str, identity: str, display_name: str | None) -> None:
+    def __init__(
+        self,
+        ws: web.WebSocketResponse,
+        account_id: str,
+        identity: str,
+        display_name: str | None,
+        recording: str | None = None,
+    ) -> None:
         self.ws = ws
         self.account_id = account_id
         self.identity = identity
         self.display_name = display_name
+        self.recording = recording  # the token's recording capability (the WebRTC recording rules read it)
         self._outbox: asyncio.Queue[str | None] = asyncio.Queue(OUTBOX_LIMIT)
         self._writer = asyncio.ensure_future(self._write())
 
@@ -90,7 +100,7 @@ async def _error(ws: web.WebSocketResponse, code: str, text: str, request_id: st
         await ws.send_str(sig.Error(code=code, text=text, requestId=request_id).model_dump_json(exclude_none=True))
 
 
-async def _authenticate(ws: web.WebSocketResponse, token_key: bytes) -> tuple[str, str, str | None] | None:
+async def _authenticate(ws: web.WebSocketResponse, token_key: bytes) -> tuple[str, str, str | None, str | None] | None:
     try:
         frame = await ws.receive(timeout=HELLO_TIMEOUT_SECONDS)
     except TimeoutError:
@@ -110,7 +120,7 @@ async def _authenticate(ws: web.WebSocketResponse, token_key: bytes) -> tuple[st
     except (ValidationError, ValueError):
         await _error(ws, "UNAUTHENTICATED", "the first message must be hello with a token")
         return None
-    return claims.acc, claims.identity, claims.name
+    return claims.acc, claims.identity, claims.name, claims.rec
 
 
 async def handle(
@@ -141,6 +151,8 @@ async def handle(
 
 async def _cleanup(session: SignallingSession, managers: Managers) -> None:
     try:
+        if managers.remote is not None:
+            await managers.remote.session_closed(session)
         await managers.calls.session_closed(session)
         await managers.applications.session_closed(session)
         await managers.rooms.session_closed(session)
@@ -177,13 +189,19 @@ async def _dispatch(session: SignallingSession, data: str, managers: Managers) -
     request_id = getattr(message, "requestId", None) or getattr(message, "messageId", None)
     try:
         calls, rooms = managers.calls, managers.rooms
+        if managers.remote is not None and managers.remote.hosts(session, message):
+            await managers.remote.relay(session, message)  # a call anchored on another node
+            return
         match message:
             case sig.Call():
                 await calls.place(session, message)
             case sig.CallApplication():
                 await managers.applications.call_application(session, message)
+            case sig.Accept() if managers.applications.owns(message.callId):
+                await managers.applications.accept(session, message.callId)
             case sig.Accept():
-                await managers.of_call(message.callId).accept(session, message.callId)
+                options = message.recordingOptions
+                await calls.accept(session, message.callId, options.recordingType if options else "UNDEFINED")
             case sig.Decline():
                 await managers.of_call(message.callId).decline(session, message.callId)
             case sig.Hangup():

@@ -10,8 +10,9 @@ recording through to storage.
   marked READY (or FAILED). On shutdown every recording is finished as far as it got and marked interrupted.
 - Each running recording has a manifest next to its files; with a persistent `recordings_dir`, a node that
   restarts after a crash stores what its predecessor left (repaired WAVs, remuxed MP4s, marked interrupted).
-- AUDIO_AND_VIDEO (calls only: a 1:1 call's two cameras, an application call's party's) writes `.mp4` files
-  (`Mp4Track`); conferences and dialogs refuse it (400).
+- AUDIO_AND_VIDEO writes `.mp4` files (`Mp4Track`) showing the parties' cameras: a 1:1 call's two legs', an
+  application call's party's, a conference's or a dialog's application calls' (composed: a grid that follows who
+  joins and leaves; per participant: each its own camera and voice).
 
 - A dialog records on its bridge's graph once it is ESTABLISHED (asked earlier, it starts then); its parties are
   the parent and the child call. Its recording ends when it stops or when the dialog ends.
@@ -23,7 +24,7 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -85,6 +86,8 @@ class Recordings:
         self._pending: dict[str, StartRecordingRequest] = {}  # call / dialog id -> recording to start once up
         self._tasks: set[asyncio.Future[None]] = set()
         self._watch: asyncio.Task[None] | None = None
+        # asked before every start; one refuses with a CallError (the WebRTC recording rules' on-demand check)
+        self.start_checks: list[Callable[[StartRecordingRequest], Awaitable[None]]] = []
         applications.wired_hooks.append(self._wired)
         if dialogs is not None:
             dialogs.state_hooks.append(self._dialog_state)
@@ -98,14 +101,11 @@ class Recordings:
     # --- the control plane's requests ------------------------------------------------------------------------
 
     async def start(self, request: StartRecordingRequest) -> None:
+        for check in self.start_checks:
+            await check(request)
         key = (request.scope, request.scopeId)
         if key in self._active or request.scopeId in self._pending:
             raise CallError("WRONG_STATE", f"the {request.scope.lower()} is recording already: stop it first")
-        if request.recordingType == "AUDIO_AND_VIDEO" and request.scope != "CALL":
-            scope = request.scope.lower()
-            raise CallError(
-                "BAD_CONTENT", f"AUDIO_AND_VIDEO recording is available on calls only: record the {scope} as AUDIO"
-            )
         target = self._target(request)
         if target is None:
             self._pending[request.scopeId] = request
@@ -146,6 +146,7 @@ class Recordings:
                 graph,
                 participants=lambda: {name for name in graph.members if owns(name)},
                 alive=lambda: self._conferences.graph_of(request.accountId, request.scopeId) is graph,
+                video=lambda: self._cameras(request.accountId, [name for name in graph.members if owns(name)]),
             )
         if request.scope == "DIALOG" and self._dialogs is not None:
             return self._dialog_target(request)
@@ -163,7 +164,20 @@ class Recordings:
             graph,
             participants=lambda: {call_id for call_id in parties if call_id in graph.members},
             alive=lambda: dialogs.graph_of(account_id, dialog_id) is graph,
+            video=lambda: self._cameras(account_id, [call_id for call_id in parties if call_id in graph.members]),
         )
+
+    def _cameras(self, account_id: str, call_ids: list[str]) -> dict[str, Any]:
+        """The cameras (InboundTaps) of those application calls (in that order) that have one."""
+        cameras: dict[str, Any] = {}
+        for call_id in call_ids:
+            try:
+                media = self._applications.call_of(account_id, call_id).media
+            except CallError:
+                continue
+            if media is not None and media.video_in is not None:
+                cameras[call_id] = media.video_in
+        return cameras
 
     def _call_target(self, request: StartRecordingRequest) -> Target | None:
         call_id = request.scopeId
